@@ -1,0 +1,33 @@
+# Llamux top-level build.  `make` builds the jar (and the kernel module where the
+# running kernel's headers exist); `make test` runs every test; `make demo` runs the
+# whole product inside a VM.  JDK 25 is found by scripts/java-home, never from PATH.
+
+export JAVA_HOME := $(shell scripts/java-home)
+MVN ?= mvn -B -q
+JAR := target/llamux.jar
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+.PHONY: all jar kmod test java-test vm-test demo bench clean install uninstall
+
+all: jar kmod
+
+jar: $(JAR)
+
+$(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
+	@test -n "$(JAVA_HOME)" || { echo "JDK 25 not found (see scripts/java-home)"; exit 1; }
+	scripts/ensure-build-deps
+	$(MVN) package -DskipTests
+
+kmod:
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C kmod KDIR=$(KDIR); \
+	else echo "kmod: no kernel headers at $(KDIR); skipping the module (make vm-test builds it for the VM)"; fi
+
+test: java-test
+
+java-test:
+	scripts/ensure-build-deps
+	$(MVN) test
+
+clean:
+	$(MVN) clean || true
+	-$(MAKE) -C kmod clean

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Llamux wire format between the kernel module and the daemon (/dev/llamux).
+ *
+ * Every field is fixed-width little-endian.  The daemon read()s exactly one
+ * kernel->daemon message per call (a buffer too small for the next message
+ * gets EINVAL, never a truncated message) and write()s exactly one
+ * daemon->kernel message per call.  The Java daemon mirrors these numbers in
+ * io.llamux.daemon.Wire, and a unit test compares the two.
+ */
+#ifndef _UAPI_LLAMUX_H
+#define _UAPI_LLAMUX_H
+
+#include <linux/types.h>
+
+#define LLAMUX_MAGIC		0x584d4c4cU	/* "LLMX" as little-endian bytes */
+#define LLAMUX_PROTO_VERSION	1
+
+/* Largest payload of one message in either direction. */
+#define LLAMUX_MAX_PAYLOAD	(1U << 20)
+
+enum llamux_msg_type {
+	/* kernel -> daemon */
+	LLAMUX_MSG_REQUEST	= 1,	/* payload: settings text, then prompt */
+	LLAMUX_MSG_CANCEL	= 2,	/* the reader gave up; stop work on id */
+
+	/* daemon -> kernel */
+	LLAMUX_MSG_HELLO	= 16,	/* first write; payload struct llamux_hello */
+	LLAMUX_MSG_TOKEN	= 17,	/* payload: UTF-8 text appended to the answer */
+	LLAMUX_MSG_DONE		= 18,	/* payload struct llamux_done; answer complete */
+	LLAMUX_MSG_ERROR	= 19,	/* payload: UTF-8 message shown to the reader */
+	LLAMUX_MSG_STATUS	= 20,	/* payload: text for /proc/llamux/status */
+};
+
+/* kernel -> daemon header, 40 bytes, followed by length payload bytes. */
+struct llamux_req_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 type;		/* enum llamux_msg_type */
+	__le32 length;		/* payload bytes after this header */
+	__le32 settings_len;	/* REQUEST: leading payload bytes that are settings text */
+	__le64 id;		/* request id, never 0 */
+	__le32 uid;		/* fsuid of the writer */
+	__le32 gid;		/* fsgid of the writer */
+	__le32 pid;		/* tgid of the writer */
+	__le32 flags;		/* reserved, 0 */
+};
+
+/* daemon -> kernel header, 24 bytes, followed by length payload bytes. */
+struct llamux_reply_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 type;		/* enum llamux_msg_type */
+	__le32 length;		/* payload bytes after this header */
+	__le32 flags;		/* reserved, 0 */
+	__le64 id;		/* request id; 0 for HELLO and STATUS */
+};
+
+/* HELLO payload, 8 bytes. */
+struct llamux_hello {
+	__le32 version;		/* LLAMUX_PROTO_VERSION the daemon speaks */
+	__le32 flags;		/* reserved, 0 */
+};
+
+/* Why generation stopped (struct llamux_done.stop_reason). */
+enum llamux_stop_reason {
+	LLAMUX_STOP_EOS		= 0,
+	LLAMUX_STOP_LENGTH	= 1,	/* max_tokens reached */
+	LLAMUX_STOP_CONTEXT	= 2,	/* context window full */
+	LLAMUX_STOP_CANCEL	= 3,
+};
+
+/* DONE payload, 16 bytes.  Speeds are integers: the kernel does no floating point. */
+struct llamux_done {
+	__le32 prompt_tokens;
+	__le32 generated_tokens;
+	__le32 stop_reason;	/* enum llamux_stop_reason */
+	__le32 millitokens_per_sec;	/* generation speed x 1000 */
+};
+
+#endif /* _UAPI_LLAMUX_H */

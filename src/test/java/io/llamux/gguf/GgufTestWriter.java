@@ -27,6 +27,7 @@ final class GgufTestWriter {
     private final List<Kv> kvs = new ArrayList<>();
     private final List<Tensor> tensors = new ArrayList<>();
     private int maxArrayLength = Integer.MAX_VALUE;
+    private boolean headerOnly;
 
     /** Where each named field was written by the last {@link #build}. */
     final Map<String, Integer> at = new HashMap<>();
@@ -35,6 +36,12 @@ final class GgufTestWriter {
 
     GgufTestWriter version(int v) {
         version = v;
+        return this;
+    }
+
+    /** Build stops at the start of the data section (for files whose data the test writes itself). */
+    GgufTestWriter headerOnly() {
+        headerOnly = true;
         return this;
     }
 
@@ -144,6 +151,9 @@ final class GgufTestWriter {
         }
         int dataStart = b.n;
         at.put("data", dataStart);
+        if (headerOnly) {
+            return Arrays.copyOf(b.a, b.n);
+        }
         long end = 0;
         for (int i = 0; i < tensors.size(); i++) {
             end = Math.max(end, offsets[i] + sizes[i]);

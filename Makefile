@@ -19,15 +19,27 @@ $(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
 	$(MVN) package -DskipTests
 
 kmod:
-	@if [ -d "$(KDIR)" ]; then $(MAKE) -C kmod KDIR=$(KDIR); \
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C kmod KDIR=$(KDIR) OUT=$(CURDIR)/build/kmod; \
 	else echo "kmod: no kernel headers at $(KDIR); skipping the module (make vm-test builds it for the VM)"; fi
 
 test: java-test
+	scripts/verify-unit
+	$(MAKE) vm-test
 
 java-test:
 	scripts/ensure-build-deps
 	$(MVN) test
 
+vm-test:
+	scripts/vm/vm-test.sh
+
+# DESTDIR=dir stages the files instead (no DKMS, no systemctl).
+install: jar
+	scripts/install install
+
+uninstall:
+	scripts/install uninstall
+
 clean:
 	$(MVN) clean || true
-	-$(MAKE) -C kmod clean
+	rm -rf build

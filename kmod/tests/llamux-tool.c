@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * llamux-tool: the few things the VM scenarios cannot do with busybox alone,
+ * each reporting errors by errno name so scripts can compare them.
+ *
+ *   llamux-tool as UID[:GID] CMD [ARG...]   run CMD with that uid/gid, no groups
+ *   llamux-tool write PATH SIZE [CHUNK]     write SIZE bytes ("0123456789" repeated)
+ *                                           in CHUNK-byte write() calls, then close
+ *   llamux-tool read-nonblock PATH          one O_NONBLOCK read: data to stdout
+ *   llamux-tool open PATH                   open read-write, report, close
+ *   llamux-tool hold PATH SECONDS           open for writing and keep it open
+ *
+ * Output: "ok" or "<step>: ENAME" on stderr; exit status 0 only on success.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errname.h"
+
+static int fail(const char *step)
+{
+	fprintf(stderr, "%s: %s\n", step, errname(errno));
+	return 1;
+}
+
+static int run_as(char *ids, char **argv)
+{
+	char *colon = strchr(ids, ':');
+	uid_t uid = strtoul(ids, NULL, 10);
+	gid_t gid = colon ? strtoul(colon + 1, NULL, 10) : uid;
+
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+		return fail("setuid");
+	execvp(argv[0], argv);
+	return fail("exec");
+}
+
+static int write_file(const char *path, size_t size, size_t chunk)
+{
+	char *buf = malloc(chunk ? chunk : 1);
+	int fd;
+
+	for (size_t i = 0; i < chunk; i++)
+		buf[i] = '0' + i % 10;
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return fail("open");
+	for (size_t done = 0; done < size;) {
+		size_t n = size - done < chunk ? size - done : chunk;
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0)
+			return fail("write");
+		done += w;
+	}
+	if (close(fd))
+		return fail("close");
+	fprintf(stderr, "ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	if (argc >= 4 && !strcmp(argv[1], "as"))
+		return run_as(argv[2], argv + 3);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write")) {
+		size_t size = strtoul(argv[3], NULL, 10);
+
+		return write_file(argv[2], size, argc == 5 ? strtoul(argv[4], NULL, 10) : size);
+	}
+	if (argc == 3 && !strcmp(argv[1], "read-nonblock")) {
+		fd = open(argv[2], O_RDONLY | O_NONBLOCK);
+		if (fd < 0)
+			return fail("open");
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			return fail("read");
+		fwrite(buf, 1, n, stdout);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "open")) {
+		fd = open(argv[2], O_RDWR);
+		if (fd < 0)
+			return fail("open");
+		close(fd);
+		fprintf(stderr, "ok\n");
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "hold")) {
+		fd = open(argv[2], O_WRONLY);
+		if (fd < 0)
+			return fail("open");
+		fprintf(stderr, "ok\n");
+		sleep(atoi(argv[3]));
+		return 0;
+	}
+	fprintf(stderr, "usage: see the comment at the top of llamux-tool.c\n");
+	return 2;
+}

@@ -1,0 +1,233 @@
+package io.llamux.daemon;
+
+import io.llamux.engine.GenerationResult;
+import io.llamux.engine.SamplerSettings;
+import io.llamux.engine.StopReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Serves requests from the kernel: the calling thread reads the channel (requests, and
+ * CANCELs that must be seen while an answer is being generated), one worker thread
+ * generates, one request at a time, taken from a {@link FairQueue} (round robin by uid).
+ *
+ * <p>The daemon holds at most {@code maxHeld} waiting requests; beyond that it stops
+ * reading, so the rest stay queued in the kernel, where a daemon restart does not lose them.
+ *
+ * <p>Privacy: the log has ids, uids, sizes, counts and speeds, never prompt or answer text.
+ */
+public final class RequestLoop {
+    private static final Logger log = LoggerFactory.getLogger(RequestLoop.class);
+    static final int POLL_MILLIS = 200;
+
+    private final Channel channel;
+    private final Generator generator;
+    private final RequestSettings defaults;
+    private final Supplier<String> modelStatus;
+    private final Notifier notifier;
+    private final LongSupplier randomSeed;
+    private final int maxHeld;
+    private final FairQueue<Job> queue = new FairQueue<>(j -> j.request.uid(), j -> j.request.id());
+    private final DaemonStats stats = new DaemonStats();
+    private volatile Job current;
+    private volatile boolean stopping;
+    private volatile Throwable fatal;
+
+    /** One request and what became of it. */
+    private static final class Job {
+        final KernelMessage.Request request;
+        volatile boolean cancelled;
+        /** The kernel no longer has the request: send nothing more for it. */
+        volatile boolean gone;
+
+        Job(KernelMessage.Request request) {
+            this.request = request;
+        }
+    }
+
+    public RequestLoop(Channel channel, Generator generator, RequestSettings defaults, Supplier<String> modelStatus,
+                       Notifier notifier, LongSupplier randomSeed, int maxHeld) {
+        this.channel = channel;
+        this.generator = generator;
+        this.defaults = defaults;
+        this.modelStatus = modelStatus;
+        this.notifier = notifier;
+        this.randomSeed = randomSeed;
+        this.maxHeld = maxHeld;
+    }
+
+    /** Asks {@link #run()} to finish: the answer in progress is cut short, waiting ones get an error. */
+    public void stop() {
+        stopping = true;
+    }
+
+    /**
+     * Serves until {@link #stop()} or until the channel closes (then throws). Returns within
+     * about {@link #POLL_MILLIS} of stop() plus the time the generator takes to notice.
+     */
+    public void run() throws IOException, InterruptedException {
+        Thread worker = Thread.ofPlatform().name("llamux-generate").daemon(true).start(this::work);
+        try {
+            sendStatus();
+            while (!stopping && fatal == null) {
+                if (!queue.awaitRoom(maxHeld, POLL_MILLIS, TimeUnit.MILLISECONDS)) continue;
+                KernelMessage m;
+                try {
+                    m = channel.receive(POLL_MILLIS);
+                } catch (Wire.WireException e) {
+                    log.warn("ignored a malformed message from the kernel: {}", e.getMessage());
+                    continue;
+                }
+                if (m instanceof KernelMessage.Request r) {
+                    log.debug("request {} uid {} queued: prompt {} bytes, settings {} bytes", r.id(), r.uid(),
+                            r.promptBytes(), r.settings().length());
+                    queue.add(new Job(r));
+                } else if (m instanceof KernelMessage.Cancel c) {
+                    cancel(c);
+                }
+            }
+        } finally {
+            stopping = true;
+            Job running = current;
+            if (running != null) running.cancelled = true;
+            for (Job j : queue.close()) {
+                reply(j, Wire.error(j.request.id(), "the daemon stopped before answering; write the prompt again"));
+            }
+            worker.join();
+        }
+        if (fatal != null) throw new IOException("the device failed: " + fatal.getMessage(), fatal);
+    }
+
+    private void cancel(KernelMessage.Cancel c) {
+        Job running = current;
+        if (running != null && running.request.id() == c.id()) {
+            log.debug("request {} uid {}: cancel while generating", c.id(), c.uid());
+            running.cancelled = true;
+            return;
+        }
+        Job waiting = queue.remove(c.id());
+        if (waiting != null) {
+            log.info("request {} uid {}: cancelled before it started", c.id(), c.uid());
+            stats.finished(new GenerationResult(0, 0, StopReason.CANCELLED, 0, 0));
+            reply(waiting, Wire.done(c.id(), 0, 0, Wire.STOP_CANCEL, 0));
+        }
+        // Otherwise the request was already answered: nothing to do.
+    }
+
+    private void work() {
+        try {
+            while (!stopping) {
+                Job job = queue.take(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (job == null) continue;
+                current = job;
+                try {
+                    serve(job);
+                } finally {
+                    current = null;
+                }
+                sendStatus();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            log.error("the generator thread failed", t);
+            fatal = t;
+        }
+    }
+
+    private void serve(Job job) {
+        KernelMessage.Request r = job.request;
+        RequestSettings settings;
+        try {
+            settings = defaults.apply(r.settings());
+        } catch (RequestSettings.BadSettingException e) {
+            stats.failed();
+            log.info("request {} uid {}: rejected: {}", r.id(), r.uid(), e.getMessage());
+            reply(job, Wire.error(r.id(), e.getMessage() + " (in /proc/llamux/config)"));
+            return;
+        }
+        SamplerSettings sampler = settings.sampler(randomSeed);
+        String prompt = promptText(r.prompt());
+        // Like `llamux run`, the answer starts with the prompt itself, once generation is under
+        // way (a prompt the engine rejects gets only the error), and ends with a newline.
+        boolean[] echoed = {false};
+        long t0 = System.nanoTime();
+        GenerationResult result;
+        try {
+            result = generator.generate(prompt, sampler, settings.maxTokens(),
+                    piece -> {
+                        if (!echoed[0]) {
+                            echoed[0] = true;
+                            if (!prompt.isEmpty()) reply(job, Wire.token(r.id(), prompt));
+                        }
+                        if (!piece.isEmpty()) reply(job, Wire.token(r.id(), piece));
+                    },
+                    () -> job.cancelled || job.gone || stopping);
+            if (!echoed[0] && !prompt.isEmpty()) reply(job, Wire.token(r.id(), prompt));
+        } catch (RuntimeException e) {
+            stats.failed();
+            log.error("request {} uid {}: generation failed", r.id(), r.uid(), e);
+            reply(job, Wire.error(r.id(), "generation failed: " + e.getMessage()));
+            return;
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (stopping && !job.cancelled && result.stopReason() == StopReason.CANCELLED) {
+            stats.failed();
+            log.info("request {} uid {}: cut short by shutdown after {} tokens", r.id(), r.uid(), result.generatedTokens());
+            reply(job, Wire.error(r.id(), "the daemon stopped in the middle of this answer"));
+            return;
+        }
+        reply(job, Wire.token(r.id(), "\n"));
+        stats.finished(result);
+        log.info(String.format(Locale.ROOT,
+                "request %d uid %d: %d prompt tokens (%.1f tok/s), %d generated (%.1f tok/s), %s, %d ms%s",
+                r.id(), r.uid(), result.promptTokens(), result.promptTokensPerSecond(), result.generatedTokens(),
+                result.generatedTokensPerSecond(), result.stopReason().describe(), ms,
+                job.gone ? ", reader gone" : ""));
+        reply(job, Wire.done(r.id(), result.promptTokens(), result.generatedTokens(), result.stopReason().wireCode,
+                result.generatedTokensPerSecond()));
+    }
+
+    /** The prompt as generated from: without the one newline that {@code echo} adds. */
+    static String promptText(String written) {
+        if (written.endsWith("\r\n")) return written.substring(0, written.length() - 2);
+        if (written.endsWith("\n")) return written.substring(0, written.length() - 1);
+        return written;
+    }
+
+    /** Sends a reply for a job; a request the kernel dropped marks the job gone (its work stops). */
+    private void reply(Job job, java.lang.foreign.MemorySegment message) {
+        if (job.gone) return;
+        try {
+            channel.send(message);
+        } catch (Channel.RequestGoneException e) {
+            log.debug("request {}: {}", job.request.id(), e.getMessage());
+            job.gone = true;
+        } catch (IOException e) {
+            if (fatal == null) fatal = e;
+            job.gone = true;
+        }
+    }
+
+    /** The full status text, as /proc/llamux/status shows it under the kernel's own lines. */
+    public String statusText() {
+        Job running = current;
+        String busy = running == null ? null : "request " + running.request.id() + " (uid " + running.request.uid() + ")";
+        return modelStatus.get() + stats.describe(queue.size(), busy);
+    }
+
+    private void sendStatus() {
+        try {
+            channel.send(Wire.status(statusText()));
+        } catch (IOException e) {
+            if (fatal == null && !stopping) fatal = e;
+        }
+        notifier.status(stats.summary());
+    }
+}

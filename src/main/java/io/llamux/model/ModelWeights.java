@@ -1,0 +1,132 @@
+package io.llamux.model;
+
+import io.llamux.gguf.GgufFile;
+import io.llamux.gguf.TensorInfo;
+import io.llamux.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Every tensor of a llama-family model, checked against the configuration when loaded so
+ * that a wrong file fails here, with the tensor's name and both shapes, rather than as garbage
+ * logits later. Matrices stay in the mapped file; 1-D tensors (norms, biases) are copied to
+ * float arrays.
+ */
+public final class ModelWeights {
+    /** One transformer block. The biases are null for architectures without them (llama). */
+    public record Layer(float[] attnNorm, Linear wq, Linear wk, Linear wv, Linear wo,
+                        float[] bq, float[] bk, float[] bv,
+                        float[] ffnNorm, Linear gate, Linear up, Linear down) {
+    }
+
+    public final ModelConfig config;
+    public final Linear tokenEmbedding;
+    public final Layer[] layers;
+    public final float[] outputNorm;
+    /** The output head: {@code output.weight}, or the token embedding when the file has none (tied). */
+    public final Linear output;
+
+    private ModelWeights(ModelConfig config, Linear tokenEmbedding, Layer[] layers, float[] outputNorm, Linear output) {
+        this.config = config;
+        this.tokenEmbedding = tokenEmbedding;
+        this.layers = layers;
+        this.outputNorm = outputNorm;
+        this.output = output;
+    }
+
+    /**
+     * Reads the configuration and binds every tensor.
+     *
+     * @throws IllegalArgumentException naming the tensor when one is missing, has the wrong
+     *                                  shape or a type Llamux cannot compute with
+     */
+    public static ModelWeights load(GgufFile file, LinearFactory linears) {
+        TensorInfo embd = file.tensor("token_embd.weight").orElseThrow(
+                () -> new IllegalArgumentException(file + ": missing tensor token_embd.weight"));
+        if (embd.dims() != 2) {
+            throw new IllegalArgumentException("token_embd.weight must be 2-D, found " + Arrays.toString(embd.ne()));
+        }
+        ModelConfig c = ModelConfig.fromMetadata(file.metadata(), Math.toIntExact(embd.ne(1)));
+        Binder b = new Binder(file, linears);
+        Linear tokenEmbedding = b.matrix("token_embd.weight", c.dim(), c.vocabSize());
+        boolean biases = c.architecture().equals("qwen2");
+        Layer[] layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "blk." + i + ".";
+            layers[i] = new Layer(
+                    b.vector(p + "attn_norm.weight", c.dim()),
+                    b.matrix(p + "attn_q.weight", c.dim(), c.qDim()),
+                    b.matrix(p + "attn_k.weight", c.dim(), c.kvDim()),
+                    b.matrix(p + "attn_v.weight", c.dim(), c.kvDim()),
+                    b.matrix(p + "attn_output.weight", c.qDim(), c.dim()),
+                    biases ? b.optionalVector(p + "attn_q.bias", c.qDim()) : null,
+                    biases ? b.optionalVector(p + "attn_k.bias", c.kvDim()) : null,
+                    biases ? b.optionalVector(p + "attn_v.bias", c.kvDim()) : null,
+                    b.vector(p + "ffn_norm.weight", c.dim()),
+                    b.matrix(p + "ffn_gate.weight", c.dim(), c.ffnDim()),
+                    b.matrix(p + "ffn_up.weight", c.dim(), c.ffnDim()),
+                    b.matrix(p + "ffn_down.weight", c.ffnDim(), c.dim()));
+        }
+        float[] outputNorm = b.vector("output_norm.weight", c.dim());
+        Linear output = file.tensor("output.weight").isPresent()
+                ? b.matrix("output.weight", c.dim(), c.vocabSize())
+                : tokenEmbedding;
+        return new ModelWeights(c, tokenEmbedding, layers, outputNorm, output);
+    }
+
+    /** Looks tensors up and checks their shapes. */
+    private record Binder(GgufFile file, LinearFactory linears) {
+        TensorInfo require(String name) {
+            return file.tensor(name).orElseThrow(() -> new IllegalArgumentException("missing tensor " + name));
+        }
+
+        /** A matrix of {@code rows} rows of length {@code cols}: ggml shape {@code [cols, rows]}. */
+        Linear matrix(String name, int cols, int rows) {
+            TensorInfo t = require(name);
+            checkShape(t, new long[]{cols, rows});
+            if (!t.type().supported) {
+                throw new IllegalArgumentException("tensor " + name + " has type " + t.type()
+                        + ", which Llamux cannot compute with");
+            }
+            return linears.create(t, file.data(t));
+        }
+
+        float[] vector(String name, int n) {
+            TensorInfo t = require(name);
+            checkShape(t, new long[]{n});
+            if (t.type() != GgmlType.F32) {
+                throw new IllegalArgumentException("tensor " + name + " must be F32, found " + t.type());
+            }
+            MemorySegment seg = file.data(t);
+            float[] v = new float[n];
+            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, v, 0, n);
+            return v;
+        }
+
+        float[] optionalVector(String name, int n) {
+            Optional<TensorInfo> t = file.tensor(name);
+            return t.isPresent() ? vector(name, n) : null;
+        }
+
+        static void checkShape(TensorInfo t, long[] expected) {
+            long[] found = t.ne();
+            // ggml drops trailing dimensions of 1, and some writers keep them: compare padded.
+            long[] a = Arrays.copyOf(expected, 4);
+            long[] f = Arrays.copyOf(found, 4);
+            for (int i = expected.length; i < 4; i++) {
+                a[i] = 1;
+            }
+            for (int i = found.length; i < 4; i++) {
+                f[i] = 1;
+            }
+            if (!Arrays.equals(a, f)) {
+                throw new IllegalArgumentException("tensor " + t.name() + ": expected shape "
+                        + Arrays.toString(expected) + " (ggml order, ne[0] = row length), found "
+                        + Arrays.toString(found));
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package io.llamux.model;
+
+/**
+ * The llama-family forward pass (llama2.c's run.c, batched): token embedding, then per block
+ * RMSNorm, Q/K/V projections (+ biases for qwen2), rotary embeddings, causal grouped-query
+ * attention over the KV cache, output projection and residual, RMSNorm, SwiGLU feed-forward
+ * and residual; then the final norm and the output head.
+ *
+ * <p>A call processes a batch of consecutive tokens at once: every matmul reads each weight
+ * row once for the whole batch, and the KV cache is filled for all of them. Prompts go
+ * through in batches of up to {@code maxBatch} tokens, generation one token at a time. All
+ * buffers are allocated here, so the token loop allocates nothing.
+ *
+ * <p>Numerics follow ggml where it matters for matching llama.cpp's logits: RMSNorm's
+ * double-precision sum, RoPE's angle recurrence in float, softmax with a double sum, and the
+ * activation conversion done by each {@link Linear}.
+ */
+public final class Transformer {
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final WorkerPool pool;
+    private final int contextSize;
+    private final int maxBatch;
+    private final KvCache cache;
+
+    // Activations for a batch, token-major: token b's vector starts at b * width.
+    private final float[] x;
+    private final float[] xb;
+    private final float[] q;
+    private final float[] k;
+    private final float[] v;
+    private final float[] att;
+    private final float[] hb;
+    private final float[] hb2;
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+    private final float thetaScale;
+    private final float[] lastLogits;
+    private float[] batchLogits = new float[0];
+    private final AttentionTask attention;
+
+    public Transformer(ModelWeights weights, WorkerPool pool, int contextSize, int maxBatch) {
+        this.c = weights.config;
+        this.w = weights;
+        this.pool = pool;
+        if (contextSize < 1) {
+            throw new IllegalArgumentException("context size must be positive: " + contextSize);
+        }
+        this.contextSize = contextSize;
+        this.maxBatch = Math.max(1, Math.min(maxBatch, contextSize));
+        this.cache = new KvCache(c.layers(), contextSize, c.kvDim());
+        int mb = this.maxBatch;
+        x = new float[mb * c.dim()];
+        xb = new float[mb * Math.max(c.dim(), c.qDim())];
+        q = new float[mb * c.qDim()];
+        k = new float[mb * c.kvDim()];
+        v = new float[mb * c.kvDim()];
+        att = new float[mb * c.qDim()];
+        hb = new float[mb * c.ffnDim()];
+        hb2 = new float[mb * c.ffnDim()];
+        ropeCos = new float[mb * c.ropeDims() / 2];
+        ropeSin = new float[mb * c.ropeDims() / 2];
+        thetaScale = (float) Math.pow(c.ropeBase(), -2.0f / c.ropeDims());
+        lastLogits = new float[c.vocabSize()];
+        attention = new AttentionTask(pool.threads(), contextSize);
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    public int contextSize() {
+        return contextSize;
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /**
+     * Runs tokens {@code tokens[off .. off+n)} at positions {@code pos .. pos+n-1}, writing their
+     * keys and values into the cache (whatever the cache held from {@code pos} on is replaced).
+     *
+     * @param allLogits false: return the logits of the last token ({@code vocabSize} floats);
+     *                  true: of every token, token-major ({@code n * vocabSize} floats)
+     * @return a buffer owned by this object, valid until the next call
+     */
+    public float[] forward(int[] tokens, int off, int n, int pos, boolean allLogits) {
+        if (n < 1 || pos < 0 || pos + n > contextSize) {
+            throw new IllegalArgumentException("positions " + pos + ".." + (pos + n - 1)
+                    + " do not fit the context of " + contextSize + " tokens");
+        }
+        if (allLogits && batchLogits.length < (long) n * c.vocabSize()) {
+            batchLogits = new float[Math.multiplyExact(n, c.vocabSize())];
+        }
+        for (int done = 0; done < n; done += maxBatch) {
+            int len = Math.min(maxBatch, n - done);
+            boolean last = done + len == n;
+            runBatch(tokens, off + done, len, pos + done);
+            if (allLogits) {
+                logits(len, batchLogits, done * c.vocabSize(), len);
+            } else if (last) {
+                logits(len, lastLogits, 0, 1);
+            }
+        }
+        return allLogits ? batchLogits : lastLogits;
+    }
+
+    private void runBatch(int[] tokens, int off, int n, int pos) {
+        int dim = c.dim();
+        for (int b = 0; b < n; b++) {
+            int token = tokens[off + b];
+            if (token < 0 || token >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + c.vocabSize());
+            }
+            w.tokenEmbedding.dequantizeRow(token, x, b * dim);
+        }
+        ropeTables(n, pos);
+        for (int l = 0; l < c.layers(); l++) {
+            ModelWeights.Layer layer = w.layers[l];
+
+            // Attention block.
+            for (int b = 0; b < n; b++) {
+                VectorMath.rmsNorm(xb, b * dim, x, b * dim, layer.attnNorm(), dim, c.rmsEps());
+            }
+            layer.wq().matmul(xb, n, q, pool);
+            layer.wk().matmul(xb, n, k, pool);
+            layer.wv().matmul(xb, n, v, pool);
+            addBias(q, layer.bq(), n);
+            addBias(k, layer.bk(), n);
+            addBias(v, layer.bv(), n);
+            for (int b = 0; b < n; b++) {
+                rotate(q, b * c.qDim(), c.heads(), b);
+                rotate(k, b * c.kvDim(), c.kvHeads(), b);
+            }
+            cache.store(l, pos, n, k, v);
+            attention.attend(l, n, pos);
+            layer.wo().matmul(att, n, xb, pool);
+            VectorMath.add(x, xb, n * dim);
+
+            // Feed-forward block.
+            for (int b = 0; b < n; b++) {
+                VectorMath.rmsNorm(xb, b * dim, x, b * dim, layer.ffnNorm(), dim, c.rmsEps());
+            }
+            layer.gate().matmul(xb, n, hb, pool);
+            layer.up().matmul(xb, n, hb2, pool);
+            VectorMath.swiglu(hb, hb2, n * c.ffnDim());
+            layer.down().matmul(hb, n, xb, pool);
+            VectorMath.add(x, xb, n * dim);
+        }
+    }
+
+    /** Final norm and output head for the last {@code rowsWanted} tokens of the batch of {@code n}. */
+    private void logits(int n, float[] out, int outOff, int rowsWanted) {
+        int dim = c.dim();
+        int first = n - rowsWanted;
+        for (int b = 0; b < rowsWanted; b++) {
+            VectorMath.rmsNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, dim, c.rmsEps());
+        }
+        w.output.matmul(xb, rowsWanted, out, outOff, pool);
+    }
+
+    private void addBias(float[] y, float[] bias, int n) {
+        if (bias == null) {
+            return;
+        }
+        int width = bias.length;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < width; i++) {
+                y[b * width + i] += bias[i];
+            }
+        }
+    }
+
+    /**
+     * cos/sin of every rotary angle for the batch's positions, computed as ggml does: the angle
+     * starts at the position and is multiplied by {@code base^(-2/ropeDims)} per pair, in float.
+     */
+    private void ropeTables(int n, int pos) {
+        int half = c.ropeDims() / 2;
+        for (int b = 0; b < n; b++) {
+            float theta = pos + b;
+            for (int i = 0; i < half; i++) {
+                ropeCos[b * half + i] = (float) Math.cos(theta);
+                ropeSin[b * half + i] = (float) Math.sin(theta);
+                theta *= thetaScale;
+            }
+        }
+    }
+
+    /** Rotates the first ropeDims elements of each of {@code heads} heads of token {@code b}. */
+    private void rotate(float[] vec, int off, int heads, int b) {
+        int half = c.ropeDims() / 2;
+        int hd = c.headDim();
+        boolean neox = c.rope() == ModelConfig.RopeStyle.NEOX;
+        for (int h = 0; h < heads; h++) {
+            int base = off + h * hd;
+            for (int i = 0; i < half; i++) {
+                float cos = ropeCos[b * half + i];
+                float sin = ropeSin[b * half + i];
+                int i0 = neox ? base + i : base + 2 * i;
+                int i1 = neox ? base + i + half : base + 2 * i + 1;
+                float x0 = vec[i0];
+                float x1 = vec[i1];
+                vec[i0] = x0 * cos - x1 * sin;
+                vec[i1] = x0 * sin + x1 * cos;
+            }
+        }
+    }
+
+    /** Causal attention of every (token, head) pair of the batch, split over threads. */
+    private final class AttentionTask implements WorkerPool.RangeTask {
+        private final float[][] scores;
+        private final float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        private int layer;
+        private int pos;
+
+        AttentionTask(int threads, int contextSize) {
+            scores = new float[threads][contextSize];
+        }
+
+        void attend(int layer, int n, int pos) {
+            this.layer = layer;
+            this.pos = pos;
+            pool.run(n * c.heads(), this);
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            float[] s = scores[worker];
+            int hd = c.headDim();
+            int kvDim = c.kvDim();
+            int group = c.heads() / c.kvHeads();
+            float[] keys = cache.keys(layer);
+            float[] values = cache.values(layer);
+            float scale = this.scale;
+            for (int item = from; item < to; item++) {
+                int b = item / c.heads();
+                int h = item % c.heads();
+                int qOff = b * c.qDim() + h * hd;
+                int kvOff = (h / group) * hd;
+                int len = pos + b + 1; // causal: this token sees itself and everything before
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < len; t++) {
+                    float score = VectorMath.dot(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
+                    s[t] = score;
+                    max = Math.max(max, score);
+                }
+                double sum = 0;
+                for (int t = 0; t < len; t++) {
+                    float e = (float) Math.exp(s[t] - max);
+                    s[t] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                java.util.Arrays.fill(att, qOff, qOff + hd, 0f);
+                for (int t = 0; t < len; t++) {
+                    VectorMath.axpy(s[t] * inv, values, t * kvDim + kvOff, att, qOff, hd);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * BF16: bfloat16 (the top half of a float), 2 bytes each. Activations are rounded to BF16
+ * (nearest even) before the dot product, as llama.cpp does; both sides are widened exactly and
+ * accumulated with float FMA (ggml_vec_dot_bf16).
+ */
+final class BF16Format implements WeightFormat {
+
+    static final int BYTES = 2;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.BF16;
+    }
+
+    @Override
+    public GgmlType activationType() {
+        return GgmlType.BF16;
+    }
+
+    static float get(MemorySegment s, long off) {
+        return Float.intBitsToFloat(Mem.i16(s, off) << 16);
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = get(w, byteOffset + (long) i * BYTES);
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        int step = Simd.FL;
+        FloatVector acc0 = FloatVector.zero(Simd.F);
+        FloatVector acc1 = FloatVector.zero(Simd.F);
+        int i = 0;
+        for (; i + 2 * step <= n; i += 2 * step) {
+            long o = (long) i * BYTES;
+            acc0 = Simd.bf16(w, wByteOffset + o).fma(Simd.bf16(act, actByteOffset + o), acc0);
+            acc1 = Simd.bf16(w, wByteOffset + o + step * BYTES).fma(Simd.bf16(act, actByteOffset + o + step * BYTES), acc1);
+        }
+        for (; i + step <= n; i += step) {
+            long o = (long) i * BYTES;
+            acc0 = Simd.bf16(w, wByteOffset + o).fma(Simd.bf16(act, actByteOffset + o), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            long o = (long) i * BYTES;
+            sum += get(w, wByteOffset + o) * get(act, actByteOffset + o);
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,60 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * F16: IEEE halves, 2 bytes each. Activations are rounded to F16 (nearest even) before the
+ * dot product, as llama.cpp does; both sides are widened exactly and accumulated with float FMA
+ * (ggml_vec_dot_f16).
+ */
+final class F16Format implements WeightFormat {
+
+    static final int BYTES = 2;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.F16;
+    }
+
+    @Override
+    public GgmlType activationType() {
+        return GgmlType.F16;
+    }
+
+    static float get(MemorySegment s, long off) {
+        return Float.float16ToFloat(Mem.i16(s, off));
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = get(w, byteOffset + (long) i * BYTES);
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        int step = Simd.FL;
+        FloatVector acc0 = FloatVector.zero(Simd.F);
+        FloatVector acc1 = FloatVector.zero(Simd.F);
+        int i = 0;
+        for (; i + 2 * step <= n; i += 2 * step) {
+            long o = (long) i * BYTES;
+            acc0 = Simd.f16(w, wByteOffset + o).fma(Simd.f16(act, actByteOffset + o), acc0);
+            acc1 = Simd.f16(w, wByteOffset + o + step * BYTES).fma(Simd.f16(act, actByteOffset + o + step * BYTES), acc1);
+        }
+        for (; i + step <= n; i += step) {
+            long o = (long) i * BYTES;
+            acc0 = Simd.f16(w, wByteOffset + o).fma(Simd.f16(act, actByteOffset + o), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            long o = (long) i * BYTES;
+            sum += get(w, wByteOffset + o) * get(act, actByteOffset + o);
+        }
+        return sum;
+    }
+}

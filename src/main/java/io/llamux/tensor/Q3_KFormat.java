@@ -1,0 +1,98 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q3_K: super-blocks of 256 weights, 110 bytes, in 16 groups of 16.
+ * <pre>
+ *   0  u8  hmask[32]   3rd bit of each quant
+ *  32  u8  qs[64]      low 2 bits of each quant
+ *  96  u8  scales[12]  16 6-bit signed scales (offset 32), packed as below
+ * 108  f16 d           super-block scale
+ * </pre>
+ * Group g (weights 16g..16g+15) has h = g / 8, j = (g % 8) / 2, and its quant l is
+ * ((qs[32h + 16(g % 2) + l] &gt;&gt; 2j) &amp; 3) - (hmask bit (4h + j) of byte 16(g % 2) + l ? 0 : 4).
+ * Scale g: low 4 bits are the low (g &lt; 8) or high (g &gt;= 8) nibble of scales[g % 8]; the top
+ * 2 bits are bits 2(g / 4)..+1 of scales[8 + g % 4]. weight = d * (scale - 32) * q.
+ * Partner: Q8_K.
+ */
+final class Q3_KFormat implements WeightFormat {
+
+    static final int QK = 256;
+    static final int HMASK = 0;
+    static final int QS = 32;
+    static final int SCALES = 96;
+    static final int D = 108;
+    static final int BYTES = 110;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q3_K;
+    }
+
+    @Override
+    public GgmlType activationType() {
+        return GgmlType.Q8_K;
+    }
+
+    /** The signed scale of group {@code g} in the super-block at {@code blk}. */
+    static int scale(MemorySegment w, long blk, int g) {
+        int low = Mem.u8(w, blk + SCALES + (g & 7));
+        low = g < 8 ? low & 0xF : low >> 4;
+        int high = (Mem.u8(w, blk + SCALES + 8 + (g & 3)) >> (2 * (g >> 2))) & 3;
+        return (low | high << 4) - 32;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
+        Mem.checkBlocks(type(), n);
+        for (int b = 0; b < n / QK; b++) {
+            long blk = byteOffset + (long) b * BYTES;
+            float d = Mem.f16(w, blk + D);
+            for (int g = 0; g < 16; g++) {
+                float dl = d * scale(w, blk, g);
+                long q = blk + QS + 32 * (g >> 3) + 16 * (g & 1);
+                long hm = blk + HMASK + 16 * (g & 1);
+                int shift = 2 * ((g & 7) >> 1);
+                int hbit = 4 * (g >> 3) + ((g & 7) >> 1);
+                int o = outOffset + b * QK + 16 * g;
+                for (int l = 0; l < 16; l++) {
+                    int v = ((Mem.u8(w, q + l) >> shift) & 3) - (((Mem.u8(w, hm + l) >> hbit) & 1) != 0 ? 0 : 4);
+                    out[o + l] = dl * v;
+                }
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        Mem.checkBlocks(type(), n);
+        FloatVector acc = FloatVector.zero(Simd.F);
+        for (int b = 0; b < n / QK; b++) {
+            long wb = wByteOffset + (long) b * BYTES;
+            long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
+            IntVector sum = IntVector.zero(Simd.I);
+            for (int g = 0; g < 16; g++) {
+                long q = wb + QS + 32 * (g >> 3) + 16 * (g & 1);
+                long hm = wb + HMASK + 16 * (g & 1);
+                int shift = 2 * ((g & 7) >> 1);
+                int hbit = 4 * (g >> 3) + ((g & 7) >> 1);
+                long a = ab + Q8_KActivation.QS + 16 * g;
+                IntVector group = IntVector.zero(Simd.I);
+                for (int k = 0; k < 16; k += Simd.L) {
+                    IntVector low = Simd.i8(w, q + k).lanewise(VectorOperators.ASHR, shift).and(3);
+                    IntVector high = Simd.i8(w, hm + k).lanewise(VectorOperators.ASHR, hbit).and(1)
+                            .lanewise(VectorOperators.LSHL, 2);
+                    group = group.add(low.add(high).sub(4).mul(Simd.i8(act, a + k)));
+                }
+                sum = sum.add(group.mul(scale(w, wb, g)));
+            }
+            acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * Mem.f32(act, ab + Q8_KActivation.D), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,69 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0: blocks of 32 weights, 18 bytes.
+ * <pre>
+ *   0  f16 d        scale
+ *   2  u8  qs[16]   weight j = (qs[j] &amp; 0xF) - 8, weight j+16 = (qs[j] &gt;&gt; 4) - 8, times d
+ * </pre>
+ * Partner: Q8_0. Per block the integer sum of q4*q8 is exact; it is scaled by d_w*d_a in float.
+ */
+final class Q4_0Format implements WeightFormat {
+
+    static final int QK = 32;
+    static final int D = 0;
+    static final int QS = 2;
+    static final int BYTES = QS + QK / 2;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    public GgmlType activationType() {
+        return GgmlType.Q8_0;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
+        Mem.checkBlocks(type(), n);
+        for (int b = 0; b < n / QK; b++) {
+            long blk = byteOffset + (long) b * BYTES;
+            float d = Mem.f16(w, blk + D);
+            int o = outOffset + b * QK;
+            for (int j = 0; j < QK / 2; j++) {
+                int q = Mem.u8(w, blk + QS + j);
+                out[o + j] = ((q & 0xF) - 8) * d;
+                out[o + j + QK / 2] = ((q >> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        Mem.checkBlocks(type(), n);
+        FloatVector acc = FloatVector.zero(Simd.F);
+        for (int b = 0; b < n / QK; b++) {
+            long wb = wByteOffset + (long) b * BYTES;
+            long ab = actByteOffset + (long) b * Q8_0Format.BYTES;
+            float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + Q8_0Format.D);
+            IntVector sum = IntVector.zero(Simd.I);
+            for (int k = 0; k < QK / 2; k += Simd.L) {
+                IntVector q = Simd.i8(w, wb + QS + k);
+                IntVector lo = q.and(0xF).sub(8);
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8);
+                sum = sum.add(lo.mul(Simd.i8(act, ab + Q8_0Format.QS + k)))
+                        .add(hi.mul(Simd.i8(act, ab + Q8_0Format.QS + QK / 2 + k)));
+            }
+            acc = Simd.scaleAdd(sum, d, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

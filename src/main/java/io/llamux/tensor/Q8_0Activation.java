@@ -1,0 +1,58 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q8_0 activations (layout in {@link Q8_0Format}), quantized as llama.cpp's x86 quantize_row_q8_0
+ * does: per block of 32, amax = max |x|, d = amax / 127 stored as f16, q = round-half-even(x *
+ * (127 / amax)) using the unrounded reciprocal (the SIMD path; the scalar reference uses 1/d
+ * and rounds half away from zero, which differs only on exact ties).
+ */
+final class Q8_0Activation implements ActivationFormat {
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    /** Quantizes one block of 32 and returns the sum of its quants. */
+    static int quantizeBlock(float[] x, int off, MemorySegment dst, long blk, long dOffset, long qsOffset) {
+        float amax = 0;
+        for (int j = 0; j < Q8_0Format.QK; j++) {
+            amax = Math.max(amax, Math.abs(x[off + j]));
+        }
+        float d = amax / 127f;
+        float id = amax != 0 ? 127f / amax : 0f;
+        Mem.putF16(dst, blk + dOffset, d);
+        int sum = 0;
+        for (int j = 0; j < Q8_0Format.QK; j++) {
+            int q = (int) Math.rint(x[off + j] * id);
+            Mem.putI8(dst, blk + qsOffset + j, q);
+            sum += q;
+        }
+        return sum;
+    }
+
+    /** The block scale before it was rounded to f16, needed for Q8_1's s. */
+    static float scale(float[] x, int off) {
+        float amax = 0;
+        for (int j = 0; j < Q8_0Format.QK; j++) {
+            amax = Math.max(amax, Math.abs(x[off + j]));
+        }
+        return amax / 127f;
+    }
+
+    @Override
+    public void quantize(float[] x, int off, int n, MemorySegment dst, long dstOffset) {
+        Mem.checkBlocks(type(), n);
+        for (int b = 0; b < n / Q8_0Format.QK; b++) {
+            quantizeBlock(x, off + b * Q8_0Format.QK, dst, dstOffset + (long) b * Q8_0Format.BYTES,
+                    Q8_0Format.D, Q8_0Format.QS);
+        }
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOffset, float[] out, int outOffset, int n) {
+        WeightFormats.of(GgmlType.Q8_0).dequantize(src, srcOffset, out, outOffset, n);
+    }
+}

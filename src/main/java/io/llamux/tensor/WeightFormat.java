@@ -1,0 +1,45 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * How Llamux computes with one ggml weight type: dequantize a row, and take the dot product of
+ * a weight row with an activation vector that was converted to the type's partner format
+ * ({@link #activationType()}), the way llama.cpp's CPU backend pairs them.
+ *
+ * <p>Rows are addressed by byte offset into a {@link MemorySegment} (normally the read-only
+ * mapping of the GGUF file) and their length {@code n} in elements; {@code n} must be a whole
+ * number of blocks ({@link GgmlType#blockSize}). Implementations are stateless and thread-safe,
+ * and {@link #dot} does not allocate, so it can run in the forward pass's inner loop.
+ */
+public interface WeightFormat {
+
+    /** The weight type. */
+    GgmlType type();
+
+    /**
+     * The format the activations must be in for {@link #dot}: F32 for F32, F16 for F16, BF16 for
+     * BF16, Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants.
+     */
+    GgmlType activationType();
+
+    /** Writes the {@code n} weights starting at {@code byteOffset} as floats to {@code out[outOffset..]}. */
+    void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n);
+
+    /**
+     * The dot product of the {@code n} weights at {@code wByteOffset} with the {@code n}
+     * activations at {@code actByteOffset}, which are in {@link #activationType()} format
+     * (see {@link Activations}).
+     */
+    float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n);
+
+    /** Bytes taken by a row of {@code n} weights. */
+    default long rowBytes(int n) {
+        return type().bytesFor(n);
+    }
+
+    /** Elements per block. */
+    default int blockSize() {
+        return type().blockSize;
+    }
+}

@@ -1,0 +1,116 @@
+package io.llamux.tokenizer;
+
+import io.llamux.gguf.GgufFile;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Text to token ids and back, as llama.cpp does it for the vocabulary in a GGUF file.
+ *
+ * <p>Obtain one with {@link #fromGguf} (or {@link #of(Vocabulary)} for a vocabulary built in
+ * code). Implementations are immutable and safe to share between threads.
+ */
+public interface Tokenizer {
+
+    /**
+     * Tokenizes UTF-8 text, as {@code llama_tokenize(text, add_special, parse_special)}.
+     *
+     * @param addSpecial add the special tokens the model asks for: BOS when the file says
+     *        {@code add_bos_token} (true by default for SentencePiece, false for GPT-2 BPE), EOS
+     *        when it says {@code add_eos_token}. Pass false for a bare continuation.
+     * @param parseSpecial treat the text of control tokens (e.g. a literal {@code <s>}) as those
+     *        tokens; when false it is tokenized as ordinary text. User-defined tokens are always
+     *        matched, as in llama.cpp.
+     */
+    default int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
+        return encode(text.getBytes(StandardCharsets.UTF_8), addSpecial, parseSpecial);
+    }
+
+    /**
+     * Tokenizes raw bytes (for instance standard input). Invalid UTF-8 is handled as llama.cpp
+     * handles it: a byte that does not start a valid character ends up as byte-fallback tokens
+     * ({@code <0xNN>}).
+     */
+    int[] encode(byte[] utf8, boolean addSpecial, boolean parseSpecial);
+
+    /**
+     * The bytes a token prints as, like {@code llama_token_to_piece(special=false)}: a byte
+     * token gives its byte, a control or unknown token gives nothing, SentencePiece's U+2581
+     * becomes a space. The bytes of one token need not be whole UTF-8 characters; use
+     * {@link TextDecoder} to stream text.
+     */
+    default byte[] piece(int token) {
+        return piece(token, false);
+    }
+
+    /**
+     * The bytes of a token; with {@code special} true, control and unknown tokens print their
+     * text (e.g. {@code <s>}), as {@code llama_token_to_piece(special=true)}.
+     */
+    byte[] piece(int token, boolean special);
+
+    /**
+     * Ids back to text: the pieces ({@link #piece(int, boolean)}) joined, minus the space that
+     * {@link #encode} put in front of text.
+     *
+     * <p>Precisely: when the vocabulary adds a space prefix (SentencePiece), encode turns the text
+     * after the start and after every special token into {@code " " + text}. decode therefore
+     * drops one leading space from the first token after the start and after every special
+     * (control, unknown or user-defined) token, if that token's piece begins with a space. With
+     * that rule {@code decode(encode(s, addSpecial, false), false) == s} for any valid UTF-8
+     * {@code s} (and with {@code parseSpecial} and {@code special} true when {@code s} holds
+     * special-token text, unless the model strips spaces around them). Invalid UTF-8 in the
+     * joined bytes becomes U+FFFD.
+     *
+     * <p>This is not how generated text is shown: {@link TextDecoder} and llama.cpp's tools
+     * print pieces as they are, leading space included.
+     */
+    String decode(int[] tokens, boolean special);
+
+    /** {@link #decode(int[], boolean)} with control tokens printing nothing. */
+    default String decode(int[] tokens) {
+        return decode(tokens, false);
+    }
+
+    Vocabulary vocabulary();
+
+    /** The BOS token id, or {@link Vocabulary#NONE}. */
+    default int bos() {
+        return vocabulary().bos();
+    }
+
+    /** The EOS token id, or {@link Vocabulary#NONE}. */
+    default int eos() {
+        return vocabulary().eos();
+    }
+
+    default int vocabSize() {
+        return vocabulary().size();
+    }
+
+    /** Whether the file asks for a BOS token at the start of a prompt (add_bos_token). */
+    default boolean addBosByDefault() {
+        return vocabulary().addBos();
+    }
+
+    /** Whether generation should stop at this token (EOS, EOT and similar end tokens). */
+    default boolean isEndOfGeneration(int token) {
+        return vocabulary().isEndOfGeneration(token);
+    }
+
+    /**
+     * The tokenizer of a GGUF file. A tokenizer model Llamux does not implement is an
+     * IllegalArgumentException (or UnsupportedOperationException) that names it.
+     */
+    static Tokenizer fromGguf(GgufFile file) {
+        return of(Vocabulary.fromGguf(file));
+    }
+
+    /** The tokenizer for a vocabulary's model. */
+    static Tokenizer of(Vocabulary vocabulary) {
+        return switch (vocabulary.model()) {
+            case SPM -> new SpmTokenizer(vocabulary);
+            case BPE -> throw new UnsupportedOperationException(
+                    "tokenizer.ggml.model 'gpt2' (GPT-2 byte-level BPE) is not supported yet; only 'llama' (SentencePiece) is");
+        };
+    }
+}

@@ -111,10 +111,18 @@ class TokenizeCommandTest {
     }
 
     @Test
-    void unsupportedTokenizerIsNamed() {
-        Result r = run("-m", shared("models/vocab-gpt2.gguf").toString(), "hello");
+    void gpt2VocabularyAddsNoBos() throws IOException {
+        JsonNode c = goldenCase("tokenizer-gpt2.json", "end <|endoftext|> start");
+        String model = shared("models/vocab-gpt2.gguf").toString();
+        assertEquals(idsLine(c.get("ids_with_bos")), run("-m", model, "end <|endoftext|> start").out);
+        assertEquals(idsLine(c.get("ids_with_bos_parse_special")), run("-m", model, "--parse-special", "end <|endoftext|> start").out);
+    }
+
+    @Test
+    void unsupportedPreTokenizerIsNamed() {
+        Result r = run("-m", shared("tokenizer-tests/ggml-vocab-deepseek-llm.gguf").toString(), "hello");
         assertEquals(1, r.exit);
-        assertTrue(r.err.contains("gpt2"), r.err);
+        assertTrue(r.err.contains("'deepseek-llm'"), r.err);
         assertEquals("", r.out);
     }
 

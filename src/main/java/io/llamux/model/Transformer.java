@@ -217,7 +217,12 @@ public final class Transformer {
      * the cache padded to a multiple of 8 (padding is masked to 0), and KQV by tinyBLAS, whose
      * 8 lanes each accumulate every 8th position.
      */
-    static final int KV_PAD = Integer.getInteger("exp.pad", 32);
+    /**
+     * llama.cpp's KV cache hands attention a whole number of padded cells (masked to 0), so
+     * every real position takes the vector paths (groups of 8 in softmax, of 32 in vec_dot);
+     * any multiple of 32 gives the same bits.
+     */
+    static final int KV_PAD = 32;
 
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final float[][] scores;

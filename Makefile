@@ -23,6 +23,7 @@ kmod:
 	else echo "kmod: no kernel headers at $(KDIR); skipping the module (make vm-test builds it for the VM)"; fi
 
 test: java-test
+	scripts/verify-unit
 	$(MAKE) vm-test
 
 java-test:
@@ -31,6 +32,13 @@ java-test:
 
 vm-test:
 	scripts/vm/vm-test.sh
+
+# DESTDIR=dir stages the files instead (no DKMS, no systemctl).
+install: jar
+	scripts/install install
+
+uninstall:
+	scripts/install uninstall
 
 clean:
 	$(MVN) clean || true

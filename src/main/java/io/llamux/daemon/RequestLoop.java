@@ -97,7 +97,7 @@ public final class RequestLoop {
             Job running = current;
             if (running != null) running.cancelled = true;
             for (Job j : queue.close()) {
-                reply(j, Wire.error(j.request.id(), "llamux: the daemon stopped before answering; write the prompt again\n"));
+                reply(j, Wire.error(j.request.id(), "the daemon stopped before answering; write the prompt again"));
             }
             worker.join();
         }
@@ -149,31 +149,41 @@ public final class RequestLoop {
         } catch (RequestSettings.BadSettingException e) {
             stats.failed();
             log.info("request {} uid {}: rejected: {}", r.id(), r.uid(), e.getMessage());
-            reply(job, Wire.error(r.id(), "llamux: " + e.getMessage() + " (in /proc/llamux/config)\n"));
+            reply(job, Wire.error(r.id(), e.getMessage() + " (in /proc/llamux/config)"));
             return;
         }
         SamplerSettings sampler = settings.sampler(randomSeed);
+        String prompt = promptText(r.prompt());
+        // Like `llamux run`, the answer starts with the prompt itself, once generation is under
+        // way (a prompt the engine rejects gets only the error), and ends with a newline.
+        boolean[] echoed = {false};
         long t0 = System.nanoTime();
         GenerationResult result;
         try {
-            result = generator.generate(r.prompt(), sampler, settings.maxTokens(),
+            result = generator.generate(prompt, sampler, settings.maxTokens(),
                     piece -> {
-                        if (!piece.isEmpty() && !job.gone) reply(job, Wire.token(r.id(), piece));
+                        if (!echoed[0]) {
+                            echoed[0] = true;
+                            if (!prompt.isEmpty()) reply(job, Wire.token(r.id(), prompt));
+                        }
+                        if (!piece.isEmpty()) reply(job, Wire.token(r.id(), piece));
                     },
                     () -> job.cancelled || job.gone || stopping);
+            if (!echoed[0] && !prompt.isEmpty()) reply(job, Wire.token(r.id(), prompt));
         } catch (RuntimeException e) {
             stats.failed();
             log.error("request {} uid {}: generation failed", r.id(), r.uid(), e);
-            reply(job, Wire.error(r.id(), "llamux: generation failed: " + e.getMessage() + "\n"));
+            reply(job, Wire.error(r.id(), "generation failed: " + e.getMessage()));
             return;
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (stopping && !job.cancelled && result.stopReason() == StopReason.CANCELLED) {
             stats.failed();
             log.info("request {} uid {}: cut short by shutdown after {} tokens", r.id(), r.uid(), result.generatedTokens());
-            reply(job, Wire.error(r.id(), "\nllamux: the daemon stopped in the middle of this answer\n"));
+            reply(job, Wire.error(r.id(), "the daemon stopped in the middle of this answer"));
             return;
         }
+        reply(job, Wire.token(r.id(), "\n"));
         stats.finished(result);
         log.info(String.format(Locale.ROOT,
                 "request %d uid %d: %d prompt tokens (%.1f tok/s), %d generated (%.1f tok/s), %s, %d ms%s",
@@ -182,6 +192,13 @@ public final class RequestLoop {
                 job.gone ? ", reader gone" : ""));
         reply(job, Wire.done(r.id(), result.promptTokens(), result.generatedTokens(), result.stopReason().wireCode,
                 result.generatedTokensPerSecond()));
+    }
+
+    /** The prompt as generated from: without the one newline that {@code echo} adds. */
+    static String promptText(String written) {
+        if (written.endsWith("\r\n")) return written.substring(0, written.length() - 2);
+        if (written.endsWith("\n")) return written.substring(0, written.length() - 1);
+        return written;
     }
 
     /** Sends a reply for a job; a request the kernel dropped marks the job gone (its work stops). */

@@ -19,6 +19,10 @@ public final class Wire {
     public static final int MAGIC = 0x584d4c4c;
     public static final int PROTO_VERSION = 1;
     public static final int MAX_PAYLOAD = 1 << 20;
+    /** The module refuses longer STATUS text (EINVAL): llamux.c's LLAMUX_MAX_STATUS. */
+    public static final int STATUS_LIMIT = 4096;
+    /** The module cuts ERROR messages to this many bytes (llamux.c's LLAMUX_MAX_ERROR). */
+    public static final int ERROR_LIMIT = 512;
 
     public static final int MSG_REQUEST = 1;
     public static final int MSG_CANCEL = 2;
@@ -139,11 +143,11 @@ public final class Wire {
     }
 
     public static MemorySegment error(long id, String message) {
-        return reply(MSG_ERROR, id, clip(message));
+        return reply(MSG_ERROR, id, clip(message, ERROR_LIMIT));
     }
 
     public static MemorySegment status(String text) {
-        return reply(MSG_STATUS, 0, clip(text));
+        return reply(MSG_STATUS, 0, clip(text, STATUS_LIMIT));
     }
 
     /** DONE with counters; the speed is tokens per second times 1000, clamped to the u32 range. */
@@ -157,11 +161,11 @@ public final class Wire {
         return reply(MSG_DONE, id, p.toArray(ValueLayout.JAVA_BYTE));
     }
 
-    /** Text payloads cut to the limit at a character boundary, never mid UTF-8 sequence. */
-    private static byte[] clip(String text) {
+    /** Text payloads cut to {@code limit} bytes at a character boundary, never mid UTF-8 sequence. */
+    static byte[] clip(String text, int limit) {
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        if (b.length <= MAX_PAYLOAD) return b;
-        int end = MAX_PAYLOAD;
+        if (b.length <= limit) return b;
+        int end = limit;
         while (end > 0 && (b[end] & 0xC0) == 0x80) end--;
         return java.util.Arrays.copyOf(b, end);
     }

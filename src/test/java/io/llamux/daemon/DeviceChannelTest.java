@@ -142,6 +142,16 @@ class DeviceChannelTest {
     }
 
     @Test
+    void textIsCutToTheModuleLimitsOnCharacterBoundaries() {
+        assertEquals(Wire.STATUS_LIMIT, Wire.replyLength(Wire.status("x".repeat(10_000))));
+        // 'é' is two bytes: 511 bytes of 'a' then 'é' must not leave half a character.
+        byte[] p = Wire.replyPayload(Wire.error(1, "a".repeat(511) + "é"));
+        assertEquals(511, p.length);
+        assertEquals("a".repeat(511), new String(p, StandardCharsets.UTF_8));
+        assertEquals(3, Wire.clip("aé", 3).length);
+    }
+
+    @Test
     void kernelGoingAwayEndsTheChannel() {
         Posix.close(kernelFd);
         kernelFd = -1;

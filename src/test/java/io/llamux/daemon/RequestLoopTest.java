@@ -166,11 +166,13 @@ class RequestLoopTest {
     @Test
     void answerIsStreamedThenDoneWithCountsAndSpeed() throws Exception {
         start(8);
-        kernel.request(1, 1000, "temperature=0 max_tokens=10", "c b a");
+        kernel.request(1, 1000, "temperature=0 max_tokens=10", "c b a\n");
         List<Sent> a = kernel.answer(1);
-        assertEquals(List.of("a ", "b ", "c "), a.subList(0, 3).stream().map(Sent::text).toList());
-        assertTrue(a.subList(0, 3).stream().allMatch(s -> s.type() == Wire.MSG_TOKEN));
-        Sent done = a.get(3);
+        // The prompt (less echo's newline) comes first, as `llamux run` prints it, then the pieces, then a newline.
+        assertEquals(List.of("c b a", "a ", "b ", "c ", "\n"), a.subList(0, 5).stream().map(Sent::text).toList());
+        assertTrue(a.subList(0, 5).stream().allMatch(s -> s.type() == Wire.MSG_TOKEN));
+        assertEquals(List.of("c b a"), generator.served);
+        Sent done = a.get(5);
         assertEquals(Wire.MSG_DONE, done.type());
         assertEquals(3, Wire.doneField(done.payload(), "prompt_tokens"));
         assertEquals(3, Wire.doneField(done.payload(), "generated_tokens"));
@@ -194,8 +196,8 @@ class RequestLoopTest {
         start(8);
         kernel.request(1, 1000, "max_tokens=2 seed=77", "d c b a");
         List<Sent> a = kernel.answer(1);
-        assertEquals(3, a.size());
-        assertEquals(Wire.STOP_LENGTH, Wire.doneField(a.get(2).payload(), "stop_reason"));
+        assertEquals(5, a.size());
+        assertEquals(Wire.STOP_LENGTH, Wire.doneField(a.get(4).payload(), "stop_reason"));
         assertEquals(77, generator.settings.getFirst().seed());
         kernel.request(2, 1000, "", "a");
         kernel.answer(2);
@@ -209,7 +211,7 @@ class RequestLoopTest {
         List<Sent> a = kernel.answer(1);
         assertEquals(1, a.size());
         assertEquals(Wire.MSG_ERROR, a.getFirst().type());
-        assertEquals("llamux: bad value in 'top_p=7': expected a number from 0 to 1 (1: off) (in /proc/llamux/config)\n",
+        assertEquals("bad value in 'top_p=7': expected a number from 0 to 1 (1: off) (in /proc/llamux/config)",
                 a.getFirst().text());
         assertTrue(generator.served.isEmpty(), "nothing generated for a bad setting");
         kernel.request(2, 1001, "", "ok");
@@ -238,9 +240,11 @@ class RequestLoopTest {
             }
         });
         kernel.request(5, 0, "", "p");
+        assertEquals("p", kernel.next().text());
         assertEquals("first ", kernel.next().text());
         firstSeen.countDown();
         assertEquals("last", kernel.next().text());
+        assertEquals("\n", kernel.next().text());
         assertEquals(Wire.MSG_DONE, kernel.next().type());
     }
 
@@ -318,12 +322,20 @@ class RequestLoopTest {
     }
 
     @Test
+    void onlyTheNewlineEchoAddsIsDropped() {
+        assertEquals("a", RequestLoop.promptText("a\n"));
+        assertEquals("a", RequestLoop.promptText("a\r\n"));
+        assertEquals("a\n", RequestLoop.promptText("a\n\n"));
+        assertEquals("", RequestLoop.promptText(""));
+    }
+
+    @Test
     void generatorFailureIsAnErrorAndTheLoopGoesOn() throws Exception {
         start(8);
         kernel.request(1, 1000, "", "boom");
         Sent e = kernel.next();
         assertEquals(Wire.MSG_ERROR, e.type());
-        assertEquals("llamux: generation failed: scripted failure\n", e.text());
+        assertEquals("generation failed: scripted failure", e.text());
         kernel.request(2, 1000, "", "fine");
         assertEquals(Wire.MSG_DONE, kernel.answer(2).getLast().type());
     }

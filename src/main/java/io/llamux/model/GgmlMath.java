@@ -18,6 +18,7 @@ package io.llamux.model;
  * adds its lanes as {@code (l0+l4 + l2+l6) + (l1+l5 + l3+l7)}.
  */
 final class GgmlMath {
+    private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
     private GgmlMath() {
     }
 
@@ -46,6 +47,34 @@ final class GgmlMath {
         return Math.fma(s2, j, s2) * s1;
     }
 
+    private static final jdk.incubator.vector.FloatVector ROUND = jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.8p23f);
+    private static final jdk.incubator.vector.FloatVector ONE = jdk.incubator.vector.FloatVector.broadcast(S8, 1f);
+
+    /**
+     * {@link #expf} on 8 lanes at once: the same operations lane by lane (FMA is exact on
+     * both sides), hence the same bits; lanes outside the normal range take the scalar path.
+     */
+    static jdk.incubator.vector.FloatVector expf(jdk.incubator.vector.FloatVector x) {
+        var z = x.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.715476p+0f), ROUND);
+        var n = z.sub(ROUND);
+        var negN = n.neg();
+        var b = negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.7f7d1cp-20f),
+                negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.62e4p-1f), x));
+        if (n.abs().compare(jdk.incubator.vector.VectorOperators.GT, 126f).anyTrue()) {
+            float[] lanes = x.toArray();
+            for (int l = 0; l < lanes.length; l++) {
+                lanes[l] = expf(lanes[l]);
+            }
+            return jdk.incubator.vector.FloatVector.fromArray(S8, lanes, 0);
+        }
+        var e = z.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
+        var k = e.add(Float.floatToRawIntBits(1f)).reinterpretAsFloats();
+        var u = b.mul(b);
+        var p = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f));
+        var j = p.fma(u, b.mul(0x1.ffffecp-1f));
+        return j.fma(k, k);
+    }
+
     /** ggml_silu_f32 of the scalar tail: x / (1 + expf(-x)) with the C library's expf. */
     private static float siluTail(float x) {
         return x / (1f + (float) Math.exp(-x));
@@ -54,9 +83,10 @@ final class GgmlMath {
     /** ggml_vec_swiglu_f32: gate[i] = silu(gate[i]) * up[i] over one row of {@code n}. */
     static void swiglu(float[] gate, float[] up, int off, int n) {
         int vectorEnd = n & ~7; // groups of 8 take ggml_v_silu, the tail the scalar form
-        for (int i = 0; i < vectorEnd; i++) {
-            float x = gate[off + i];
-            gate[off + i] = x / (1f + expf(0f - x)) * up[off + i];
+        for (int i = 0; i < vectorEnd; i += 8) {
+            var x = jdk.incubator.vector.FloatVector.fromArray(S8, gate, off + i);
+            var silu = x.div(ONE.add(expf(x.neg())));
+            silu.mul(jdk.incubator.vector.FloatVector.fromArray(S8, up, off + i)).intoArray(gate, off + i);
         }
         for (int i = vectorEnd; i < n; i++) {
             gate[off + i] = siluTail(gate[off + i]) * up[off + i];
@@ -75,10 +105,9 @@ final class GgmlMath {
         }
         double sum = 0;
         int i = 0;
+        var vmax = jdk.incubator.vector.FloatVector.broadcast(S8, max);
         for (; i + 7 < n; i += 8) {
-            for (int l = 0; l < 8; l++) {
-                s[i + l] = expf(s[i + l] - max);
-            }
+            expf(jdk.incubator.vector.FloatVector.fromArray(S8, s, i).sub(vmax)).intoArray(s, i);
             sum += hsum8(s, i);
         }
         for (; i < n; i++) {
@@ -92,7 +121,6 @@ final class GgmlMath {
         }
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
 
     /**
      * tinyBLAS's F32 dot product (n a multiple of 8): one 8-lane FMA accumulator, lanes added

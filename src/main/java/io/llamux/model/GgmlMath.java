@@ -168,6 +168,74 @@ final class GgmlMath {
         return sum;
     }
 
+    /**
+     * ggml_norm followed by ggml_mul and ggml_add (gpt2's LayerNorm): the mean from a double
+     * sum rounded to float, the variance by ggml_vec_cvar_f32 (squares summed 8 at a time in
+     * AVX lane order, into a double), {@code 1/sqrt(var + eps)} in float, then
+     * {@code ((x - mean) * scale) * w + b}, each step rounded.
+     */
+    static void layerNorm(float[] out, int oo, float[] x, int xo, float[] w, float[] bias, int n, float eps,
+                          float[] lanes) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += x[xo + i];
+        }
+        float mean = (float) total / n;
+        double sum = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            for (int l = 0; l < 8; l++) {
+                float d = x[xo + i + l] - mean;
+                out[oo + i + l] = d;
+                lanes[l] = d * d;
+            }
+            sum += hsum8(lanes, 0);
+        }
+        for (; i < n; i++) {
+            float d = x[xo + i] - mean;
+            out[oo + i] = d;
+            sum += d * d;
+        }
+        float variance = (float) (sum / n);
+        float scale = 1f / (float) Math.sqrt(variance + eps);
+        for (int j = 0; j < n; j++) {
+            out[oo + j] = out[oo + j] * scale * w[j] + bias[j];
+        }
+    }
+
+    private static float[] geluTable;
+
+    /**
+     * ggml_vec_gelu_f32 as built (GGML_GELU_FP16): tanh-GELU read from a table indexed by the
+     * input rounded to fp16, the entry itself rounded to fp16; inputs at or below -10 give 0,
+     * at or above 10 pass through.
+     */
+    static void gelu(float[] x, int off, int n) {
+        float[] table = geluTable();
+        for (int i = off; i < off + n; i++) {
+            float v = x[i];
+            if (v <= -10f) {
+                x[i] = 0f;
+            } else if (v < 10f) {
+                x[i] = table[Float.floatToFloat16(v) & 0xFFFF];
+            }
+        }
+    }
+
+    private static synchronized float[] geluTable() {
+        if (geluTable == null) {
+            float[] t = new float[1 << 16];
+            for (int h = 0; h < t.length; h++) {
+                float v = Float.float16ToFloat((short) h);
+                float inner = 0.79788456080286535587989211986876f * v * (1.0f + 0.044715f * v * v);
+                float g = 0.5f * v * (1.0f + (float) Math.tanh(inner));
+                t[h] = Float.float16ToFloat(Float.floatToFloat16(g));
+            }
+            geluTable = t;
+        }
+        return geluTable;
+    }
+
     /** The AVX horizontal sum of 8 lanes: (l0+l4 + l2+l6) + (l1+l5 + l3+l7). */
     static float hsum8(float[] l, int o) {
         float a0 = l[o + 4] + l[o];

@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code llamux info MODEL.gguf}: what a GGUF file holds, for people or (with --json) scripts. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Show a GGUF file's version, architecture, hyper-parameters, tokenizer,",
-            "and tensor count and bytes per weight type."})
+        description = {"Show what a GGUF file holds: version, architecture, hyper-parameters, tokenizer, tensors per type.",
+            "Hyper-parameters are read under the architecture's own prefix (qwen2.*, gpt2.*, ...);",
+            "'-' marks a key the file does not set."})
 public final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -59,6 +59,9 @@ public final class InfoCommand implements Callable<Integer> {
                 + " metadata keys, tensor data at byte " + num(s.get("data_start")) + ", aligned to " + s.get("alignment") + ")");
         row(out, "architecture", s.get("architecture"));
         row(out, "name", s.get("name"));
+        if (s.get("file_type") != null) {
+            row(out, "file type", s.get("file_type") + " (" + orDash(s.get("file_type_name")) + ")");
+        }
         out.println();
         out.println("hyper-parameters (" + s.get("architecture") + ".*)");
         for (Map.Entry<String, Object> e : ((Map<String, Object>) s.get("hyper_parameters")).entrySet()) {

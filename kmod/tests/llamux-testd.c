@@ -36,6 +36,8 @@ static int fd;
 static int pieces = 4;
 static int delay_ms;
 static int serial;
+static int blocking;
+static const char *gate;
 static int die_mid_answer;
 static const char *error_text;
 static const char *misbehave;
@@ -120,12 +122,20 @@ static int read_msg(struct msg *m)
 	return 0;
 }
 
-/* Waits up to timeout_ms (-1: forever) for a message. */
+/*
+ * Waits up to timeout_ms (-1: forever) for a message.  With -b, waiting
+ * forever is a blocking read(), as a simple daemon would do it.
+ */
 static int wait_msg(struct msg *m, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int err;
 
+	if (blocking) {
+		if (timeout_ms >= 0 && poll(&p, 1, timeout_ms) == 0)
+			return EAGAIN;
+		return read_msg(m);
+	}
 	for (;;) {
 		err = read_msg(m);
 		if (err != EAGAIN)
@@ -150,8 +160,9 @@ static void drop_held(uint64_t id)
 }
 
 /*
- * Sleeps between pieces while watching the device: a CANCEL for the
- * current request ends the sleep (returns 1); other requests are held.
+ * Waits between pieces: delay_ms, and with -g until the gate file exists.
+ * Unless serial, it watches the device meanwhile: a CANCEL for the current
+ * request ends the wait (returns 1); other requests are held for later.
  */
 static int pause_watching(uint64_t current, int ms)
 {
@@ -159,14 +170,21 @@ static int pause_watching(uint64_t current, int ms)
 	struct msg m;
 	int err;
 
-	if (serial) {
-		usleep(ms * 1000);
-		return 0;
-	}
-	for (long left = ms; left > 0; left = end - now_ms()) {
+	for (;;) {
+		long left = end - now_ms();
+		int closed = gate && access(gate, F_OK) != 0;
+
+		if (left <= 0 && !closed)
+			return 0;
+		if (left <= 0 || (closed && left > 100))
+			left = 100;
+		if (serial) {
+			usleep(left * 1000);
+			continue;
+		}
 		err = wait_msg(&m, left);
 		if (err == EAGAIN)
-			break;
+			continue;
 		if (err) {
 			say("error: read: %s", errname(err));
 			exit(1);
@@ -183,7 +201,6 @@ static int pause_watching(uint64_t current, int ms)
 			exit(1);
 		}
 	}
-	return 0;
 }
 
 /* Sends one malformed reply and checks the kernel refuses it with want. */
@@ -319,7 +336,7 @@ static void answer(struct msg *m)
 
 		if (n > tlen - sent)
 			n = tlen - sent;
-		if (i && delay_ms && pause_watching(id, delay_ms)) {
+		if (i && (delay_ms || gate) && pause_watching(id, delay_ms)) {
 			say("cancel id=%llu (answering, %zu of %zu bytes sent)",
 			    (unsigned long long)id, sent, tlen);
 			done.stop_reason = LLAMUX_STOP_CANCEL;
@@ -347,9 +364,12 @@ static void answer(struct msg *m)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: llamux-testd [-d DEV] [-p PIECES] [-t DELAY_MS] [-n COUNT] [-s] [-k]\n"
+		"usage: llamux-testd [-d DEV] [-p PIECES] [-t DELAY_MS] [-n COUNT] [-s] [-k] [-b]\n"
+		"                    [-g GATE_FILE]\n"
 		"                    [-e ERROR_TEXT] [-S STATUS_TEXT] [-V VERSION] [-m KINDS]\n"
 		"  -s  serial: do not read the device while answering\n"
+		"  -g  send the pieces after the first only once GATE_FILE exists\n"
+		"  -b  blocking reads instead of O_NONBLOCK + poll() when idle\n"
 		"  -k  SIGKILL itself after the first piece of an answer\n"
 		"  -m  malformed replies to try before each answer, comma-separated or 'all':\n"
 		"      bad-magic wrong-length unknown-id truncated huge-length bad-flags\n"
@@ -366,7 +386,7 @@ int main(int argc, char **argv)
 	struct msg m;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "d:p:t:n:skV:m:e:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:t:n:skbg:V:m:e:S:")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'p': pieces = atoi(optarg); break;
@@ -374,6 +394,8 @@ int main(int argc, char **argv)
 		case 'n': count = atol(optarg); break;
 		case 's': serial = 1; break;
 		case 'k': die_mid_answer = 1; break;
+		case 'b': blocking = 1; break;
+		case 'g': gate = optarg; break;
 		case 'V': hello.version = atoi(optarg); break;
 		case 'm': misbehave = optarg; break;
 		case 'e': error_text = optarg; break;
@@ -384,7 +406,7 @@ int main(int argc, char **argv)
 	if (pieces < 1)
 		usage();
 	rbuf = malloc(BUF_SIZE);
-	fd = open(dev, O_RDWR | O_NONBLOCK);
+	fd = open(dev, blocking ? O_RDWR : O_RDWR | O_NONBLOCK);
 	if (fd < 0) {
 		say("open %s: %s", dev, errname(errno));
 		return 2;

@@ -50,7 +50,7 @@ timeout "$timeout_s" qemu-system-x86_64 $accel -smp "${LLAMUX_VM_CPUS:-2}" -m "$
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 ${LLAMUX_VM_APPEND:-}" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	</dev/null 2>&1 | sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//' | tee "$log"
 rc=${PIPESTATUS[0]}
 
 verdict=fail
@@ -63,7 +63,9 @@ elif [ "$rc" = 35 ] && grep -qx 'LLAMUX-VM-VERDICT: FAIL' "$log"; then
 else
 	vm_say "no verdict from the guest (qemu exit $rc)"
 fi
-if grep -Eq 'BUG:|WARNING:|Oops|general protection' "$log"; then
+# Kernel lines only (they start with a printk timestamp): programs in the guest
+# may print "WARNING:" themselves (the JDK does).
+if grep -Eq '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection)' "$log"; then
 	vm_say "kernel fault on the console"
 	verdict=fail
 fi

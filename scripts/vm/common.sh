@@ -21,7 +21,7 @@ vm_ensure_packages() {
 		vm_die "missing Debian packages:$missing (run as root to install them, or: apt-get install --no-install-recommends$missing)"
 	fi
 	vm_say "installing:$missing"
-	apt-get update -qq || vm_die "apt-get update failed"
+	apt-get update -qq -o DPkg::Lock::Timeout=600 || vm_die "apt-get update failed"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		-o DPkg::Lock::Timeout=600 $missing >/dev/null || vm_die "apt-get install$missing failed"
 }
@@ -91,12 +91,14 @@ vm_initramfs() {
 	done
 	{
 		echo "LLAMUX_REPO=/host$REPO"
+		echo "LLAMUX_HOST_REPO=$REPO"
 		echo "LLAMUX_KVER=$KVER"
 		echo "LLAMUX_ONLY='${LLAMUX_VM_ONLY:-}'"
 		echo "LLAMUX_KMOD_PARAMS='${LLAMUX_KMOD_PARAMS:-}'"
 		echo "LLAMUX_SCENARIO_TIMEOUT=${LLAMUX_SCENARIO_TIMEOUT:-180}"
-		printf 'LLAMUX_GUEST_ARGS='; printf "'%s' " "${GUEST_ARGS[@]}"; echo
 	} >"$root/llamux/env"
+	: >"$root/llamux/args"
+	[ ${#GUEST_ARGS[@]} = 0 ] || printf '%s\n' "${GUEST_ARGS[@]}" >"$root/llamux/args"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 

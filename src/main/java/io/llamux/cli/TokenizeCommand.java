@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -90,13 +89,8 @@ public final class TokenizeCommand implements Callable<Integer> {
             }
             out.flush();
             return 0;
-        } catch (NoSuchFileException e) {
-            err.println("llamux tokenize: no such file: " + e.getFile());
-            err.flush();
-            return 1;
-        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
-            err.println("llamux tokenize: " + e.getMessage());
-            err.flush();
+        } catch (IOException | IllegalArgumentException e) {
+            Main.report(err, e); // one line, as every llamux command reports a bad file or input
             return 1;
         }
     }

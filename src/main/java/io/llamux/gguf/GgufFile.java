@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
@@ -44,6 +45,9 @@ public final class GgufFile implements AutoCloseable {
     /** Maps {@code path} read-only and parses it; the mapping lives until {@link #close}. */
     public static GgufFile open(Path path) throws IOException {
         String source = path.toString();
+        if (Files.isDirectory(path)) {
+            throw new IOException(source + ": is a directory, not a GGUF file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();

@@ -32,6 +32,10 @@ public final class Transformer {
     private final float[] att;
     private final float[] hb;
     private final float[] hb2;
+    /** gpt2's fused Q/K/V output, null for other architectures. */
+    private final float[] qkv;
+    private final float[] posRow;
+    private final float[] lanes8 = new float[8];
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final float thetaScale;
@@ -57,7 +61,13 @@ public final class Transformer {
         v = new float[mb * c.kvDim()];
         att = new float[mb * c.qDim()];
         hb = new float[mb * c.ffnDim()];
-        hb2 = new float[mb * c.ffnDim()];
+        hb2 = c.isGpt2() ? null : new float[mb * c.ffnDim()];
+        qkv = c.isGpt2() ? new float[mb * (c.qDim() + 2 * c.kvDim())] : null;
+        posRow = c.isGpt2() ? new float[c.dim()] : null;
+        if (c.isGpt2() && contextSize > c.contextLength()) {
+            throw new IllegalArgumentException("gpt2 has learned positions for " + c.contextLength()
+                    + " tokens; the context cannot be " + contextSize);
+        }
         ropeCos = new float[mb * c.ropeDims() / 2];
         ropeSin = new float[mb * c.ropeDims() / 2];
         thetaScale = (float) Math.pow(c.ropeBase(), -2.0f / c.ropeDims());
@@ -114,6 +124,18 @@ public final class Transformer {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + c.vocabSize());
             }
             w.tokenEmbedding.dequantizeRow(token, x, b * dim);
+            if (w.positionEmbedding != null) {
+                w.positionEmbedding.dequantizeRow(pos + b, posRow, 0);
+                for (int i = 0; i < dim; i++) {
+                    x[b * dim + i] += posRow[i];
+                }
+            }
+        }
+        if (c.isGpt2()) {
+            for (int l = 0; l < c.layers(); l++) {
+                gpt2Block(w.layers[l], l, n, pos);
+            }
+            return;
         }
         ropeTables(n, pos);
         for (int l = 0; l < c.layers(); l++) {
@@ -144,10 +166,47 @@ public final class Transformer {
             }
             layer.gate().matmul(xb, n, hb, pool);
             layer.up().matmul(xb, n, hb2, pool);
-            VectorMath.swiglu(hb, hb2, n * c.ffnDim());
+            for (int b = 0; b < n; b++) {
+                GgmlMath.swiglu(hb, hb2, b * c.ffnDim(), c.ffnDim());
+            }
             layer.down().matmul(hb, n, xb, pool);
             VectorMath.add(x, xb, n * dim);
         }
+    }
+
+    /**
+     * A gpt2 block: LayerNorm, fused QKV (+ bias) split into Q, K, V, attention without
+     * rotary embedding, output projection (+ bias) and residual; LayerNorm, up (+ bias), GELU,
+     * down (+ bias) and residual.
+     */
+    private void gpt2Block(ModelWeights.Layer layer, int l, int n, int pos) {
+        int dim = c.dim();
+        int width = c.qDim() + 2 * c.kvDim();
+        for (int b = 0; b < n; b++) {
+            GgmlMath.layerNorm(xb, b * dim, x, b * dim, layer.attnNorm(), layer.attnNormBias(), dim, c.rmsEps(), lanes8);
+        }
+        layer.wqkv().matmul(xb, n, qkv, pool);
+        addBias(qkv, layer.bqkv(), n);
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(qkv, b * width, q, b * c.qDim(), c.qDim());
+            System.arraycopy(qkv, b * width + c.qDim(), k, b * c.kvDim(), c.kvDim());
+            System.arraycopy(qkv, b * width + c.qDim() + c.kvDim(), v, b * c.kvDim(), c.kvDim());
+        }
+        cache.store(l, pos, n, k, v);
+        attention.attend(l, n, pos);
+        layer.wo().matmul(att, n, xb, pool);
+        addBias(xb, layer.bo(), n);
+        VectorMath.add(x, xb, n * dim);
+
+        for (int b = 0; b < n; b++) {
+            GgmlMath.layerNorm(xb, b * dim, x, b * dim, layer.ffnNorm(), layer.ffnNormBias(), dim, c.rmsEps(), lanes8);
+        }
+        layer.up().matmul(xb, n, hb, pool);
+        addBias(hb, layer.bUp(), n);
+        GgmlMath.gelu(hb, 0, n * c.ffnDim());
+        layer.down().matmul(hb, n, xb, pool);
+        addBias(xb, layer.bDown(), n);
+        VectorMath.add(x, xb, n * dim);
     }
 
     /** Final norm and output head for the last {@code rowsWanted} tokens of the batch of {@code n}. */
@@ -155,7 +214,12 @@ public final class Transformer {
         int dim = c.dim();
         int first = n - rowsWanted;
         for (int b = 0; b < rowsWanted; b++) {
-            VectorMath.rmsNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, dim, c.rmsEps());
+            if (c.isGpt2()) {
+                GgmlMath.layerNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, w.outputNormBias, dim, c.rmsEps(),
+                        lanes8);
+            } else {
+                VectorMath.rmsNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, dim, c.rmsEps());
+            }
         }
         w.output.matmul(xb, rowsWanted, out, outOff, pool);
     }
@@ -208,56 +272,123 @@ public final class Transformer {
         }
     }
 
-    /** Causal attention of every (token, head) pair of the batch, split over threads. */
+    /**
+     * Causal attention of every (token, head) pair of the batch, split over threads. The
+     * arithmetic mirrors llama.cpp's non-flash path with an F32 cache: KQ by ggml_vec_dot_f32
+     * for a batch (the permuted Q is not contiguous) or tinyBLAS for one token, softmax over
+     * the cache padded to a multiple of 8 (padding is masked to 0), and KQV by tinyBLAS, whose
+     * 8 lanes each accumulate every 8th position.
+     */
+    /**
+     * llama.cpp's KV cache hands attention a whole number of padded cells (masked to 0), so
+     * every real position takes the vector paths (groups of 8 in softmax, of 32 in vec_dot);
+     * any multiple of 32 gives the same bits.
+     */
+    static final int KV_PAD = 32;
+
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final float[][] scores;
-        private final float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        private final float[][] lanes;
+        private final float[][] laneAcc;
+        private final float scale = 1f / (float) Math.sqrt(c.headDim());
         private int layer;
         private int pos;
+        private boolean single;
 
         AttentionTask(int threads, int contextSize) {
-            scores = new float[threads][contextSize];
+            scores = new float[threads][KV_PAD * ((contextSize + KV_PAD - 1) / KV_PAD)];
+            lanes = new float[threads][8];
+            laneAcc = new float[threads][32 * c.headDim()];
         }
 
         void attend(int layer, int n, int pos) {
             this.layer = layer;
             this.pos = pos;
-            pool.run(n * c.heads(), this);
+            this.single = n == 1;
+            pool.run(n * c.heads(), this, (long) n * c.heads() * (pos + n) * c.headDim() * 2);
         }
 
         @Override
         public void run(int from, int to, int worker) {
             float[] s = scores[worker];
+            float[] l8 = lanes[worker];
+            float[] acc = laneAcc[worker];
             int hd = c.headDim();
             int kvDim = c.kvDim();
             int group = c.heads() / c.kvHeads();
             float[] keys = cache.keys(layer);
             float[] values = cache.values(layer);
-            float scale = this.scale;
             for (int item = from; item < to; item++) {
                 int b = item / c.heads();
                 int h = item % c.heads();
                 int qOff = b * c.qDim() + h * hd;
                 int kvOff = (h / group) * hd;
                 int len = pos + b + 1; // causal: this token sees itself and everything before
-                float max = Float.NEGATIVE_INFINITY;
                 for (int t = 0; t < len; t++) {
-                    float score = VectorMath.dot(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
-                    s[t] = score;
-                    max = Math.max(max, score);
+                    s[t] = GgmlMath.dotVec(q, qOff, keys, t * kvDim + kvOff, hd, l8) * scale;
                 }
-                double sum = 0;
-                for (int t = 0; t < len; t++) {
-                    float e = (float) Math.exp(s[t] - max);
-                    s[t] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                java.util.Arrays.fill(att, qOff, qOff + hd, 0f);
-                for (int t = 0; t < len; t++) {
-                    VectorMath.axpy(s[t] * inv, values, t * kvDim + kvOff, att, qOff, hd);
+                int padded = KV_PAD * ((len + KV_PAD - 1) / KV_PAD);
+                java.util.Arrays.fill(s, len, padded, Float.NEGATIVE_INFINITY);
+                GgmlMath.softmax(s, padded);
+                if (single) {
+                    weightedSumVecDot(s, len, padded, values, kvDim, kvOff, hd, acc, qOff);
+                } else {
+                    weightedSumTiny(s, len, values, kvDim, kvOff, hd, acc, qOff);
                 }
             }
+        }
+
+        /** KQV as tinyBLAS: lane l accumulates positions t = l (mod 8), then lanes are added. */
+        private void weightedSumTiny(float[] p, int len, float[] values, int kvDim, int kvOff, int hd,
+                                     float[] acc, int out) {
+            java.util.Arrays.fill(acc, 0, 8 * hd, 0f);
+            for (int t = 0; t < len; t++) {
+                VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 7) * hd, hd);
+            }
+            for (int d = 0; d < hd; d++) {
+                float a0 = acc[4 * hd + d] + acc[d];
+                float a1 = acc[5 * hd + d] + acc[hd + d];
+                float a2 = acc[6 * hd + d] + acc[2 * hd + d];
+                float a3 = acc[7 * hd + d] + acc[3 * hd + d];
+                att[out + d] = (a0 + a2) + (a1 + a3);
+            }
+        }
+
+        /**
+         * KQV as ggml_vec_dot_f32 (one token: llamafile's sgemm only takes two or more): 32
+         * lanes, position t in lane t mod 32 up to the last multiple of 32, reduced in ggml's
+         * order, then the tail one product at a time.
+         */
+        private void weightedSumVecDot(float[] p, int len, int padded, float[] values, int kvDim, int kvOff, int hd,
+                                       float[] acc, int out) {
+            int np = padded & ~31;
+            java.util.Arrays.fill(acc, 0, 32 * hd, 0f);
+            for (int t = 0; t < Math.min(len, np); t++) {
+                VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 31) * hd, hd);
+            }
+            for (int d = 0; d < hd; d++) {
+                float sum = 0f;
+                if (np > 0) {
+                    float t0 = lane(acc, hd, d, 0) + lane(acc, hd, d, 4);
+                    float t1 = lane(acc, hd, d, 1) + lane(acc, hd, d, 5);
+                    float t2 = lane(acc, hd, d, 2) + lane(acc, hd, d, 6);
+                    float t3 = lane(acc, hd, d, 3) + lane(acc, hd, d, 7);
+                    sum = (t0 + t1) + (t2 + t3);
+                }
+                for (int t = np; t < len; t++) {
+                    sum = Math.fma(values[t * kvDim + kvOff + d], p[t], sum);
+                }
+                att[out + d] = sum;
+            }
+        }
+
+        /** Lane l of ggml's reduced accumulator: (a0 + a2) + (a1 + a3) of the four 8-lane vectors. */
+        private static float lane(float[] acc, int hd, int d, int l) {
+            float a0 = acc[l * hd + d];
+            float a1 = acc[(8 + l) * hd + d];
+            float a2 = acc[(16 + l) * hd + d];
+            float a3 = acc[(24 + l) * hd + d];
+            return (a0 + a2) + (a1 + a3);
         }
     }
 }

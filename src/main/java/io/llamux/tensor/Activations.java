@@ -50,6 +50,16 @@ public final class Activations {
         format.quantize(x, off, n, segment, offset(row));
     }
 
+    /**
+     * Converts {@code count} vectors stored back to back in {@code x} from {@code off} (vector b
+     * at {@code off + b * n}) into rows 0..count-1, for {@link MatVec#matmulBatch}.
+     */
+    public void quantizeRows(float[] x, int off, int count) {
+        for (int b = 0; b < count; b++) {
+            quantize(b, x, off + b * n);
+        }
+    }
+
     /** Converts {@code x[off..off+n)} into row 0 and returns the whole segment. */
     public MemorySegment quantize(float[] x, int off) {
         quantize(0, x, off);

@@ -37,20 +37,16 @@ final class BF16Format implements WeightFormat {
 
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        // One accumulator and one loop: each widening is a large inlined body, and C2 gives up
+        // inlining (boxing every vector) when a method holds too many of them.
         int step = Simd.FL;
-        FloatVector acc0 = FloatVector.zero(Simd.F);
-        FloatVector acc1 = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.F);
         int i = 0;
-        for (; i + 2 * step <= n; i += 2 * step) {
-            long o = (long) i * BYTES;
-            acc0 = Simd.bf16(w, wByteOffset + o).fma(Simd.bf16(act, actByteOffset + o), acc0);
-            acc1 = Simd.bf16(w, wByteOffset + o + step * BYTES).fma(Simd.bf16(act, actByteOffset + o + step * BYTES), acc1);
-        }
         for (; i + step <= n; i += step) {
             long o = (long) i * BYTES;
-            acc0 = Simd.bf16(w, wByteOffset + o).fma(Simd.bf16(act, actByteOffset + o), acc0);
+            acc = Simd.bf16(w, wByteOffset + o).fma(Simd.bf16(act, actByteOffset + o), acc);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             long o = (long) i * BYTES;
             sum += get(w, wByteOffset + o) * get(act, actByteOffset + o);

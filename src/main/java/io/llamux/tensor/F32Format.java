@@ -25,9 +25,7 @@ final class F32Format implements WeightFormat {
 
     @Override
     public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
-        for (int i = 0; i < n; i++) {
-            out[outOffset + i] = Mem.f32(w, byteOffset + (long) i * BYTES);
-        }
+        MemorySegment.copy(w, Mem.F32, byteOffset, out, outOffset, n);
     }
 
     @Override

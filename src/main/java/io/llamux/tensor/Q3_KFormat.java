@@ -47,6 +47,20 @@ final class Q3_KFormat implements WeightFormat {
         return (low | high << 4) - 32;
     }
 
+    /**
+     * Scales 4q..4q+3 (offset by 32), one per byte, unpacked from the three little-endian words
+     * of the packed scales: the same bits as {@link #scale}, four at a time.
+     */
+    static int scaleWord(int a0, int a1, int a2, int q) {
+        int low = switch (q) {
+            case 0 -> a0;
+            case 1 -> a1;
+            case 2 -> a0 >>> 4;
+            default -> a1 >>> 4;
+        };
+        return (low & 0x0F0F0F0F) | ((a2 >>> (2 * q)) & 0x03030303) << 4;
+    }
+
     @Override
     public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
         Mem.checkBlocks(type(), n);
@@ -75,8 +89,15 @@ final class Q3_KFormat implements WeightFormat {
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
+            int a0 = Mem.i32(w, wb + SCALES);
+            int a1 = Mem.i32(w, wb + SCALES + 4);
+            int a2 = Mem.i32(w, wb + SCALES + 8);
             IntVector sum = IntVector.zero(Simd.I);
+            int scales = 0;
             for (int g = 0; g < 16; g++) {
+                if ((g & 3) == 0) {
+                    scales = scaleWord(a0, a1, a2, g >> 2);
+                }
                 long q = wb + QS + 32 * (g >> 3) + 16 * (g & 1);
                 long hm = wb + HMASK + 16 * (g & 1);
                 int shift = 2 * ((g & 7) >> 1);
@@ -89,7 +110,7 @@ final class Q3_KFormat implements WeightFormat {
                             .lanewise(VectorOperators.LSHL, 2);
                     group = group.add(low.add(high).sub(4).mul(Simd.i8(act, a + k)));
                 }
-                sum = sum.add(group.mul(scale(w, wb, g)));
+                sum = sum.add(group.mul(((scales >>> (8 * (g & 3))) & 0xFF) - 32));
             }
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * Mem.f32(act, ab + Q8_KActivation.D), acc);
         }

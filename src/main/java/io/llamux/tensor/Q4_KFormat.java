@@ -56,6 +56,16 @@ final class Q4_KFormat implements WeightFormat {
         return (Mem.u8(w, scales + s + 4) >> 4) | (Mem.u8(w, scales + s) >> 6) << 4;
     }
 
+    /** Scales 0-3 (word 0) or 4-7 (word 1), one per byte, from the packed words a0, a1, a2. */
+    static int scaleWord(int a0, int a2, int word) {
+        return word == 0 ? a0 & 0x3F3F3F3F : (a2 & 0x0F0F0F0F) | ((a0 >>> 6) & 0x03030303) << 4;
+    }
+
+    /** Mins 0-3 (word 0) or 4-7 (word 1), one per byte. */
+    static int minWord(int a1, int a2, int word) {
+        return word == 0 ? a1 & 0x3F3F3F3F : ((a2 >>> 4) & 0x0F0F0F0F) | ((a1 >>> 6) & 0x03030303) << 4;
+    }
+
     @Override
     public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
         Mem.checkBlocks(type(), n);
@@ -84,9 +94,19 @@ final class Q4_KFormat implements WeightFormat {
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
+            int a0 = Mem.i32(w, wb + SCALES);
+            int a1 = Mem.i32(w, wb + SCALES + 4);
+            int a2 = Mem.i32(w, wb + SCALES + 8);
             IntVector sum = IntVector.zero(Simd.I);
             int mins = 0;
+            int scales = 0;
+            int minima = 0;
             for (int s = 0; s < 8; s++) {
+                if ((s & 3) == 0) {
+                    scales = scaleWord(a0, a2, s >> 2);
+                    minima = minWord(a1, a2, s >> 2);
+                }
+                int shiftBytes = 8 * (s & 3);
                 long q = wb + QS + 32 * (s >> 1);
                 int shift = 4 * (s & 1);
                 long a = ab + Q8_KActivation.QS + 32 * s;
@@ -95,8 +115,8 @@ final class Q4_KFormat implements WeightFormat {
                     group = group.add(Simd.i8(w, q + k).lanewise(VectorOperators.ASHR, shift).and(0xF)
                             .mul(Simd.i8(act, a + k)));
                 }
-                sum = sum.add(group.mul(scale(w, wb + SCALES, s)));
-                mins += min(w, wb + SCALES, s) * Q8_KActivation.sum32(act, ab, s);
+                sum = sum.add(group.mul((scales >>> shiftBytes) & 0xFF));
+                mins += ((minima >>> shiftBytes) & 0xFF) * Q8_KActivation.sum32(act, ab, s);
             }
             float da = Mem.f32(act, ab + Q8_KActivation.D);
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * da, acc);

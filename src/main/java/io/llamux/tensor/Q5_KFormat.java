@@ -66,9 +66,19 @@ final class Q5_KFormat implements WeightFormat {
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
+            int a0 = Mem.i32(w, wb + SCALES);
+            int a1 = Mem.i32(w, wb + SCALES + 4);
+            int a2 = Mem.i32(w, wb + SCALES + 8);
             IntVector sum = IntVector.zero(Simd.I);
             int mins = 0;
+            int scales = 0;
+            int minima = 0;
             for (int s = 0; s < 8; s++) {
+                if ((s & 3) == 0) {
+                    scales = Q4_KFormat.scaleWord(a0, a2, s >> 2);
+                    minima = Q4_KFormat.minWord(a1, a2, s >> 2);
+                }
+                int shiftBytes = 8 * (s & 3);
                 long q = wb + QS + 32 * (s >> 1);
                 int shift = 4 * (s & 1);
                 long a = ab + Q8_KActivation.QS + 32 * s;
@@ -79,8 +89,8 @@ final class Q5_KFormat implements WeightFormat {
                             .lanewise(VectorOperators.LSHL, 4);
                     group = group.add(low.or(high).mul(Simd.i8(act, a + k)));
                 }
-                sum = sum.add(group.mul(Q4_KFormat.scale(w, wb + SCALES, s)));
-                mins += Q4_KFormat.min(w, wb + SCALES, s) * Q8_KActivation.sum32(act, ab, s);
+                sum = sum.add(group.mul((scales >>> shiftBytes) & 0xFF));
+                mins += ((minima >>> shiftBytes) & 0xFF) * Q8_KActivation.sum32(act, ab, s);
             }
             float da = Mem.f32(act, ab + Q8_KActivation.D);
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * da, acc);

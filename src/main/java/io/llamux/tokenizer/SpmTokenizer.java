@@ -95,24 +95,6 @@ final class SpmTokenizer implements Tokenizer {
     }
 
     @Override
-    public String decode(int[] tokens, boolean special) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        boolean dropSpace = vocab.addSpacePrefix();
-        for (int token : tokens) {
-            byte[] p = piece(token, special);
-            if (vocab.hasAttr(token, SPECIAL)) {
-                out.writeBytes(p);
-                dropSpace = vocab.addSpacePrefix();
-                continue;
-            }
-            int from = dropSpace && p.length > 0 && p[0] == ' ' ? 1 : 0;
-            out.write(p, from, p.length - from);
-            dropSpace = false;
-        }
-        return TextDecoder.decode(out.toByteArray());
-    }
-
-    @Override
     public Vocabulary vocabulary() {
         return vocab;
     }

@@ -52,19 +52,38 @@ public interface Tokenizer {
      * Ids back to text: the pieces ({@link #piece(int, boolean)}) joined, minus the space that
      * {@link #encode} put in front of text.
      *
-     * <p>Precisely: when the vocabulary adds a space prefix (SentencePiece), encode turns the text
+     * <p>Precisely: a SentencePiece vocabulary with add_space_prefix makes encode turn the text
      * after the start and after every special token into {@code " " + text}. decode therefore
      * drops one leading space from the first token after the start and after every special
-     * (control, unknown or user-defined) token, if that token's piece begins with a space. With
-     * that rule {@code decode(encode(s, addSpecial, false), false) == s} for any valid UTF-8
-     * {@code s} (and with {@code parseSpecial} and {@code special} true when {@code s} holds
-     * special-token text, unless the model strips spaces around them). Invalid UTF-8 in the
-     * joined bytes becomes U+FFFD.
+     * (control, unknown or user-defined) token, if that token's piece begins with a space.
+     * Byte-level BPE adds no space, so there decode just joins the pieces. With that rule
+     * {@code decode(encode(s, addSpecial, false), false) == s} for any valid UTF-8 {@code s}
+     * (and with {@code parseSpecial} and {@code special} true when {@code s} holds special-token
+     * text, unless the model strips spaces around them). Invalid UTF-8 in the joined bytes
+     * becomes U+FFFD, as {@link TextDecoder} writes it.
      *
      * <p>This is not how generated text is shown: {@link TextDecoder} and llama.cpp's tools
      * print pieces as they are, leading space included.
      */
-    String decode(int[] tokens, boolean special);
+    default String decode(int[] tokens, boolean special) {
+        Vocabulary v = vocabulary();
+        boolean spacePrefix = v.model() == Vocabulary.Model.SPM && v.addSpacePrefix();
+        int specialAttrs = TokenAttr.CONTROL | TokenAttr.UNKNOWN | TokenAttr.USER_DEFINED;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        boolean dropSpace = spacePrefix;
+        for (int token : tokens) {
+            byte[] p = piece(token, special);
+            if (v.hasAttr(token, specialAttrs)) {
+                out.writeBytes(p);
+                dropSpace = spacePrefix;
+                continue;
+            }
+            int from = dropSpace && p.length > 0 && p[0] == ' ' ? 1 : 0;
+            out.write(p, from, p.length - from);
+            dropSpace = false;
+        }
+        return TextDecoder.decode(out.toByteArray());
+    }
 
     /** {@link #decode(int[], boolean)} with control tokens printing nothing. */
     default String decode(int[] tokens) {
@@ -98,8 +117,10 @@ public interface Tokenizer {
     }
 
     /**
-     * The tokenizer of a GGUF file. A tokenizer model Llamux does not implement is an
-     * IllegalArgumentException (or UnsupportedOperationException) that names it.
+     * The tokenizer of a GGUF file: SentencePiece ({@code llama}) or byte-level BPE
+     * ({@code gpt2} with the gpt-2, qwen2 or starcoder pre-tokenizers and their aliases). A
+     * tokenizer or pre-tokenizer Llamux does not implement is an IllegalArgumentException
+     * that names it.
      */
     static Tokenizer fromGguf(GgufFile file) {
         return of(Vocabulary.fromGguf(file));
@@ -109,8 +130,7 @@ public interface Tokenizer {
     static Tokenizer of(Vocabulary vocabulary) {
         return switch (vocabulary.model()) {
             case SPM -> new SpmTokenizer(vocabulary);
-            case BPE -> throw new UnsupportedOperationException(
-                    "tokenizer.ggml.model 'gpt2' (GPT-2 byte-level BPE) is not supported yet; only 'llama' (SentencePiece) is");
+            case BPE -> new BpeTokenizer(vocabulary);
         };
     }
 }

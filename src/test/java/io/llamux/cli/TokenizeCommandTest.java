@@ -26,18 +26,31 @@ class TokenizeCommandTest {
     private record Result(int exit, String out, String err) {
     }
 
+    /** {@code llamux tokenize ARGS} with this standard input. */
     private static Result run(byte[] stdin, String... args) {
+        CommandLine main = Main.commandLine();
+        // The same command line as Main's, with the subcommand reading our bytes as stdin.
+        CommandLine tokenize = new CommandLine(new TokenizeCommand(new ByteArrayInputStream(stdin)))
+                .setExecutionExceptionHandler(main.getExecutionExceptionHandler())
+                .setParameterExceptionHandler(main.getParameterExceptionHandler());
+        return execute(tokenize, args);
+    }
+
+    /** {@code llamux tokenize ARGS} through the real entry point. */
+    private static Result run(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "tokenize";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return execute(Main.commandLine(), all);
+    }
+
+    private static Result execute(CommandLine cl, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new TokenizeCommand(new ByteArrayInputStream(stdin)));
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int exit = cl.execute(args);
         return new Result(exit, out.toString(), err.toString());
-    }
-
-    private static Result run(String... args) {
-        return run(new byte[0], args);
     }
 
     private static Path shared(String relative) {
@@ -111,10 +124,18 @@ class TokenizeCommandTest {
     }
 
     @Test
-    void unsupportedTokenizerIsNamed() {
-        Result r = run("-m", shared("models/vocab-gpt2.gguf").toString(), "hello");
+    void gpt2VocabularyAddsNoBos() throws IOException {
+        JsonNode c = goldenCase("tokenizer-gpt2.json", "end <|endoftext|> start");
+        String model = shared("models/vocab-gpt2.gguf").toString();
+        assertEquals(idsLine(c.get("ids_with_bos")), run("-m", model, "end <|endoftext|> start").out);
+        assertEquals(idsLine(c.get("ids_with_bos_parse_special")), run("-m", model, "--parse-special", "end <|endoftext|> start").out);
+    }
+
+    @Test
+    void unsupportedPreTokenizerIsNamed() {
+        Result r = run("-m", shared("tokenizer-tests/ggml-vocab-deepseek-llm.gguf").toString(), "hello");
         assertEquals(1, r.exit);
-        assertTrue(r.err.contains("gpt2"), r.err);
+        assertTrue(r.err.contains("'deepseek-llm'"), r.err);
         assertEquals("", r.out);
     }
 
@@ -122,7 +143,7 @@ class TokenizeCommandTest {
     void badInvocationsGiveClearErrors() {
         Result missing = run("-m", "/nonexistent/model.gguf", "hello");
         assertEquals(1, missing.exit);
-        assertTrue(missing.err.contains("no such file: /nonexistent/model.gguf"), missing.err);
+        assertEquals("llamux: /nonexistent/model.gguf: no such file" + System.lineSeparator(), missing.err);
 
         String model = shared("models/stories260K.gguf").toString();
         Result noText = run("-m", model);

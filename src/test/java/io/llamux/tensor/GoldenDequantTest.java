@@ -23,10 +23,9 @@ import org.junit.jupiter.api.TestFactory;
  * with gguf-py's numpy port at the golden llama.cpp commit), for every tensor listed there.
  *
  * <p>Tolerances: both sides evaluate the same float32 expression per element (e.g. Q4_K
- * {@code (d*sc)*q - dmin*m}, no fused multiply-add), so elements must agree to the bit; the
- * test allows one ulp so that a harmless re-association would show as a reported difference,
- * not a failure, and still catches any wrong bit position, scale or offset (those move values
- * by far more than an ulp). The row sums are float64 sums over every row of the tensor, taken on
+ * {@code (d*sc)*q - dmin*m}, no fused multiply-add) on the same f16 scales, so elements must
+ * agree exactly (a zero of either sign counts as equal), and they do for every listed row. The
+ * row sums are float64 sums over every row of the tensor, taken on
  * the golden side in numpy's pairwise order and here left to right; with elements equal, the
  * two differ only by float64 summation rounding, below 1e-12 of the sum of magnitudes; the
  * check uses 1e-9 of the magnitude (far tighter than the README's 1e-5).
@@ -59,7 +58,7 @@ class GoldenDequantTest {
             f.dequantize(file, t.rowOffset(r), row, 0, t.n());
             for (int i = 0; i < t.n(); i++) {
                 float expected = (float) want.get(i).asDouble();
-                assertTrue(Math.abs(row[i] - expected) <= Math.ulp(expected),
+                assertTrue(row[i] == expected,
                         () -> t + " row " + r + " element mismatch: " + java.util.Arrays.toString(
                                 firstMismatch(row, want)));
             }

@@ -51,6 +51,13 @@ class MatVecTest {
             MatVec.matmulBatch(f, w, 0, rows, n, acts, batch, batched);
             // acts row 0 was re-quantized from x[0] above, so the batch still holds x[0..batch).
             assertArrayEquals(expected, batched, 0f, type + " batch");
+            float[] flat = new float[batch * n];
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x[b], 0, flat, b * n, n);
+            }
+            Activations again = Activations.forWeights(f, n, batch);
+            again.quantizeRows(flat, 0, batch);
+            assertEquals(acts.segment().mismatch(again.segment()), -1L, type + " quantizeRows");
             float[] parallel = new float[rows];
             MatVec.matmulParallel(f, w, 0, rows, n, acts.segment(), acts.offset(2), parallel, 0);
             assertArrayEquals(java.util.Arrays.copyOfRange(expected, 2 * rows, 3 * rows), parallel, 0f,

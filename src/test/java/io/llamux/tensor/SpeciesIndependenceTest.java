@@ -1,0 +1,59 @@
+package io.llamux.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dot products give the same results, to float rounding, whatever vector width the
+ * machine prefers: {@link DotSample} runs in two JVMs forced to 256-bit and 512-bit shapes
+ * (-Dllamux.simd.bits; a machine without AVX-512 runs the 512-bit one emulated, slowly but
+ * correctly). Integer block sums are exact either way; only the order of the float
+ * accumulation across lanes differs, bounded by {@link DotReference#tolerance}.
+ */
+class SpeciesIndependenceTest {
+
+    @Test
+    void dotsAgreeAcrossVectorWidths() throws Exception {
+        List<String> narrow = run(256);
+        List<String> wide = run(512);
+        assertEquals("lanes 8", narrow.get(0));
+        assertEquals("lanes 16", wide.get(0));
+        assertEquals(narrow.size(), wide.size());
+        int compared = 0;
+        for (int i = 1; i < narrow.size(); i++) {
+            String[] a = narrow.get(i).split(" ");
+            String[] b = wide.get(i).split(" ");
+            assertEquals(a[0] + " " + a[1], b[0] + " " + b[1]);
+            WeightFormat f = WeightFormats.of(GgmlType.valueOf(a[0]));
+            int n = Integer.parseInt(a[1]);
+            double magnitude = Double.parseDouble(a[3]);
+            assertEquals(Float.parseFloat(a[2]), Float.parseFloat(b[2]),
+                    2 * DotReference.tolerance(f, n, magnitude), narrow.get(i) + " vs " + wide.get(i));
+            compared++;
+        }
+        assertNotEquals(0, compared);
+    }
+
+    private static List<String> run(int bits) throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "--add-modules", "jdk.incubator.vector",
+                "-Dllamux.simd.bits=" + bits, "-cp", System.getProperty("java.class.path"),
+                DotSample.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("DotSample with " + bits + " bits did not finish");
+        }
+        assertEquals(0, p.exitValue(), "DotSample with " + bits + " bits failed:\n" + out);
+        return out.lines().toList();
+    }
+}

@@ -93,9 +93,8 @@ public final class RequestLoop {
                 }
             }
         } finally {
+            // The running generation sees 'stopping' and ends; its reader gets an error, not DONE.
             stopping = true;
-            Job running = current;
-            if (running != null) running.cancelled = true;
             for (Job j : queue.close()) {
                 reply(j, Wire.error(j.request.id(), "the daemon stopped before answering; write the prompt again"));
             }

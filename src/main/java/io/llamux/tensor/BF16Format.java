@@ -30,7 +30,11 @@ final class BF16Format implements WeightFormat {
 
     @Override
     public void dequantize(MemorySegment w, long byteOffset, float[] out, int outOffset, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (; i + Simd.FL <= n; i += Simd.FL) {
+            Simd.bf16(w, byteOffset + (long) i * BYTES).intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
             out[outOffset + i] = get(w, byteOffset + (long) i * BYTES);
         }
     }

@@ -7,6 +7,29 @@
  * gets EINVAL, never a truncated message) and write()s exactly one
  * daemon->kernel message per call.  The Java daemon mirrors these numbers in
  * io.llamux.daemon.Wire, and a unit test compares the two.
+ *
+ * Semantics (kmod/llamux.c; kmod/tests/llamux-testd.c is the conformance test):
+ * - HELLO first: before it, read() and write() of anything else fail with
+ *   EPROTO.  A HELLO whose version (header or payload) differs from
+ *   LLAMUX_PROTO_VERSION fails with EPROTO and is logged; a second one EINVAL.
+ * - read(): CANCELs first, then the oldest REQUEST.  Blocks unless O_NONBLOCK
+ *   (EAGAIN); poll() says POLLIN when a message is waiting.  A buffer of
+ *   sizeof(struct llamux_req_hdr) + LLAMUX_MAX_PAYLOAD always suffices.
+ * - write() replies are validated: shorter than a header, bad magic, length
+ *   over LLAMUX_MAX_PAYLOAD or not equal to the bytes written, flags set,
+ *   wrong version or type, malformed DONE/HELLO: EINVAL.  TOKEN/DONE/ERROR for
+ *   an id that is not in flight (never read, or already ended): ENOENT.
+ * - TOKEN appends to the answer.  DONE ends it (readers get EOF).  ERROR ends
+ *   it with the message appended as a last line "llamux: <message>\n" (cut to
+ *   512 bytes), then EOF: readers always see errors as text, never as errno.
+ *   STATUS (id 0, at most 4096 bytes) replaces the daemon's text in
+ *   /proc/llamux/status.
+ * - CANCEL: the reader died, or its uid wrote a newer prompt.  Readers have
+ *   already been given "llamux: cancelled" (or "superseded ..."); TOKENs for
+ *   the id are accepted and dropped until the daemon ends it with DONE
+ *   (stop_reason LLAMUX_STOP_CANCEL) or ERROR, which it must still send.
+ * - When the daemon's file is closed, requests it had read end with
+ *   "llamux: daemon exited"; queued ones wait for the next daemon.
  */
 #ifndef _UAPI_LLAMUX_H
 #define _UAPI_LLAMUX_H

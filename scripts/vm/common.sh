@@ -95,8 +95,9 @@ vm_initramfs() {
 		echo "LLAMUX_ONLY='${LLAMUX_VM_ONLY:-}'"
 		echo "LLAMUX_KMOD_PARAMS='${LLAMUX_KMOD_PARAMS:-}'"
 		echo "LLAMUX_SCENARIO_TIMEOUT=${LLAMUX_SCENARIO_TIMEOUT:-180}"
-		printf 'LLAMUX_GUEST_ARGS='; printf "'%s' " "${GUEST_ARGS[@]}"; echo
 	} >"$root/llamux/env"
+	: >"$root/llamux/args"
+	[ ${#GUEST_ARGS[@]} = 0 ] || printf '%s\n' "${GUEST_ARGS[@]}" >"$root/llamux/args"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 

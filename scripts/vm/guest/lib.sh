@@ -95,10 +95,10 @@ lx_as() { llamux-tool as "$@"; }
 # lx_host_prepare: makes /host usable as a chroot (the JDK lives there):
 # /proc, /sys, /dev (with /dev/llamux) and a writable /tmp.
 lx_host_prepare() {
-	mountpoint -q /host/proc || mount -t proc proc /host/proc
-	mountpoint -q /host/sys || mount -t sysfs sys /host/sys
-	mountpoint -q /host/dev || mount -o bind /dev /host/dev
-	mountpoint -q /host/tmp || mount -t tmpfs tmp /host/tmp
+	grep -q ' /host/proc ' /proc/mounts || mount -t proc proc /host/proc
+	grep -q ' /host/sys ' /proc/mounts || mount -t sysfs sys /host/sys
+	grep -q ' /host/dev ' /proc/mounts || mount -o bind /dev /host/dev
+	grep -q ' /host/tmp ' /proc/mounts || mount -t tmpfs tmp /host/tmp
 }
 
 # lx_host_run CMD [ARG...]: run a host program (e.g. the JDK) chrooted in /host.

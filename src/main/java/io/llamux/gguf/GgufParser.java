@@ -231,7 +231,7 @@ final class GgufParser {
             case STRING -> {
                 String[] s = new String[count];
                 for (int i = 0; i < count; i++) {
-                    s[i] = readString("element " + i + " of '" + key + "'");
+                    s[i] = readString(null, key, i);
                 }
                 yield s;
             }
@@ -349,13 +349,26 @@ final class GgufParser {
     }
 
     private String readString(String what) throws GgufException {
+        return readString(what, null, -1);
+    }
+
+    /**
+     * A u64-length-prefixed UTF-8 string. The description of what is being read is only put
+     * together on error ({@code what}, or element {@code index} of array {@code key}): building
+     * it for each of 100,000 vocabulary strings would cost more than reading them.
+     */
+    private String readString(String what, String key, int index) throws GgufException {
         long at = pos;
-        long len = u64("length of " + what);
+        if (remaining() < 8) {
+            throw error(pos, "file ends inside the length of " + describe(what, key, index) + " (needs 8 bytes, " + remaining() + " left)");
+        }
+        long len = seg.get(U64, pos);
+        pos += 8;
         if (len < 0 || len > remaining()) {
-            throw error(at, what + " claims " + Long.toUnsignedString(len) + " bytes, but only " + remaining() + " are left");
+            throw error(at, describe(what, key, index) + " claims " + Long.toUnsignedString(len) + " bytes, but only " + remaining() + " are left");
         }
         if (len > MAX_STRING) {
-            throw error(at, what + " is " + len + " bytes long, more than Llamux accepts (" + MAX_STRING + ")");
+            throw error(at, describe(what, key, index) + " is " + len + " bytes long, more than Llamux accepts (" + MAX_STRING + ")");
         }
         int n = (int) len;
         if (scratch.length < n) {
@@ -364,10 +377,14 @@ final class GgufParser {
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, scratch, 0, n);
         int bad = Utf8.firstInvalid(scratch, n);
         if (bad >= 0) {
-            throw error(pos + bad, what + " is not valid UTF-8 (byte " + String.format("%02x", scratch[bad] & 0xFF) + ")");
+            throw error(pos + bad, describe(what, key, index) + " is not valid UTF-8 (byte " + String.format("%02x", scratch[bad] & 0xFF) + ")");
         }
         pos += n;
         return new String(scratch, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private static String describe(String what, String key, int index) {
+        return key == null ? what : "element " + index + " of '" + key + "'";
     }
 
     private byte u8(String what) throws GgufException {

@@ -37,10 +37,42 @@ enum BpePreTokenizer {
         IntList split(int[] cps) {
             return gpt2(cps, regex(SINGLE_NUMBER_COLLAPSED, cps, whole(cps)));
         }
+    },
+    /**
+     * Llama 3: like Qwen2 but digits in groups of up to three ({@code \p{N}{1,3}}). Its
+     * vocabularies also take a whole word that is a token as it is (ignore_merges) and add BOS
+     * by default. No llama.cpp reference output for a Llama 3 vocabulary is in ../shared, so
+     * this rests on the Qwen2 split (the same mechanism, checked) and llama.cpp's code.
+     */
+    LLAMA3 {
+        @Override
+        IntList split(int[] cps) {
+            return regex(LLAMA3_COLLAPSED, cps, whole(cps));
+        }
+
+        @Override
+        boolean ignoreMerges() {
+            return true;
+        }
+
+        @Override
+        boolean addsBosByDefault() {
+            return true;
+        }
     };
 
     /** Word lengths, in code points, covering all of {@code cps}. */
     abstract IntList split(int[] cps);
+
+    /** Whether a word that is itself a token skips the merges (llama.cpp's ignore_merges). */
+    boolean ignoreMerges() {
+        return false;
+    }
+
+    /** Whether llama.cpp adds BOS for this pre-tokenizer when the file does not say. */
+    boolean addsBosByDefault() {
+        return false;
+    }
 
     /** The pre-tokenizer for a {@code tokenizer.ggml.pre} name, or null when Llamux has none. */
     static BpePreTokenizer forName(String pre) {
@@ -51,6 +83,7 @@ enum BpePreTokenizer {
             case "gpt-2", "phi-2", "mpt", "olmo" -> GPT2;
             case "qwen2", "deepseek-r1-qwen", "stablelm2", "megrez" -> QWEN2;
             case "starcoder", "refact", "smollm", "codeshell" -> DIGITS_THEN_GPT2;
+            case "llama3", "llama-v3", "llama-bpe", "falcon3" -> LLAMA3;
             default -> null;
         };
     }
@@ -67,6 +100,9 @@ enum BpePreTokenizer {
     private static final String N = "\u00D10-9";
     private static final Pattern QWEN2_COLLAPSED = Pattern.compile(
             "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n" + L + N + "]?[" + L + "]+|[" + N + "]"
+                    + "| ?[^\\s" + L + N + "]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+    private static final Pattern LLAMA3_COLLAPSED = Pattern.compile(
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n" + L + N + "]?[" + L + "]+|[" + N + "]{1,3}"
                     + "| ?[^\\s" + L + N + "]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
     private static final Pattern SINGLE_NUMBER_COLLAPSED = Pattern.compile("[" + N + "]");
 

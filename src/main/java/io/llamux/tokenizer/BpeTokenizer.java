@@ -30,7 +30,7 @@ final class BpeTokenizer implements Tokenizer {
         this.preTokenizer = BpePreTokenizer.forName(vocab.pre());
         if (preTokenizer == null) {
             throw new IllegalArgumentException("unsupported BPE pre-tokenizer tokenizer.ggml.pre = '" + vocab.pre()
-                    + "' (Llamux supports gpt-2, qwen2, starcoder and their aliases)");
+                    + "' (Llamux supports gpt-2, qwen2, starcoder, llama3 and their aliases)");
         }
         List<String[]> merges = vocab.merges();
         this.rankOfPair = HashMap.newHashMap(merges.size());
@@ -86,7 +86,13 @@ final class BpeTokenizer implements Tokenizer {
                 Unicode.appendUtf8(cps[i], bytes);
             }
             start += words.get(w);
-            mergeWord(ByteLevel.encode(bytes.toByteArray()), out);
+            String word = ByteLevel.encode(bytes.toByteArray());
+            int whole = preTokenizer.ignoreMerges() ? vocab.id(word) : Vocabulary.NONE;
+            if (whole != Vocabulary.NONE) {
+                out.add(whole);
+            } else {
+                mergeWord(word, out);
+            }
         }
     }
 

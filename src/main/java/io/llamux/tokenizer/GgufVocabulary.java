@@ -51,6 +51,8 @@ final class GgufVocabulary {
                 .pre(md.getString(PRE, null));
         if (model == Vocabulary.Model.BPE) {
             b.merges(readMerges(md, where));
+            BpePreTokenizer pre = BpePreTokenizer.forName(md.getString(PRE, null));
+            b.addBos(pre != null && pre.addsBosByDefault()); // the file's add_bos_token, below, wins
         }
         // An id the file gives outside the vocabulary (stories260K writes padding = 2^32-1)
         // leaves the default in place, as llama.cpp does.

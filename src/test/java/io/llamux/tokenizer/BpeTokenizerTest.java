@@ -57,6 +57,32 @@ class BpeTokenizerTest {
     }
 
     @Test
+    void llama3GroupsDigitsByThree() {
+        assertEquals(List.of("123", "45", " apples"), words(BpePreTokenizer.LLAMA3, "12345 apples"));
+        assertEquals(List.of("I", "'M", " here", "!\n\n", "ok"), words(BpePreTokenizer.LLAMA3, "I'M here!\n\nok"));
+    }
+
+    @Test
+    void mergesRunLowestRankFirstAndLlama3TakesWholeWordTokens() {
+        // Byte-level texts: a, b, c, and merges giving "ab" (rank 0) and "bc" (rank 1).
+        String[] tokens = {"a", "b", "c", "ab", "bc", "abc"};
+        List<String[]> merges = List.of(new String[] {"a", "b"}, new String[] {"b", "c"});
+        Tokenizer gpt2 = Tokenizer.of(Vocabulary.builder(Vocabulary.Model.BPE, tokens).pre("gpt-2").merges(merges).build());
+        Vocabulary v = gpt2.vocabulary();
+        // "ab" wins over "bc"; nothing merges "ab"+"c", so "abc" is never reached by merging.
+        assertArrayEquals(new int[] {v.id("ab"), v.id("c")}, gpt2.encode("abc", false, false));
+        Tokenizer llama3 = Tokenizer.of(Vocabulary.builder(Vocabulary.Model.BPE, tokens).pre("llama-bpe").merges(merges).build());
+        assertArrayEquals(new int[] {v.id("abc")}, llama3.encode("abc", false, false), "ignore_merges: the word is a token");
+    }
+
+    @Test
+    void unknownPreTokenizersAreRefusedByName() {
+        Vocabulary v = Vocabulary.builder(Vocabulary.Model.BPE, new String[] {"a"}).pre("deepseek-llm").build();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Tokenizer.of(v));
+        assertTrue(e.getMessage().contains("'deepseek-llm'"), e.getMessage());
+    }
+
+    @Test
     void invalidUtf8BecomesReplacementCharactersLikeLlamaCpp() {
         Tokenizer tok = SharedFiles.tokenizer("models/vocab-gpt2.gguf");
         int[] bad = tok.encode(new byte[] {'a', (byte) 0xFF, 'b'}, false, false);

@@ -1,0 +1,15 @@
+# Streaming: a reader gets the first piece while the daemon has not yet sent
+# the last one (pieces 1.5 s apart), then the rest, then EOF.
+lx_load
+lx_daemon -p 4 -t 1500
+echo "stream me please, piece by piece" >/proc/llamux/prompt
+dd if=/proc/llamux/generate of=first bs=65536 count=1 2>/dev/null
+grep -q 'piece id=1 4/4' "$LX_DLOG" && lx_fail "the first read returned only after the last piece"
+lx_expect_grep "$LX_DLOG" '^piece id=1 1/4' "the first read returned after piece 1, before piece 4"
+cat /proc/llamux/generate >full
+lx_expect_grep "$LX_DLOG" '^answered id=1 ' "the daemon finished"
+[ "$(wc -c <first)" -gt 0 ] && [ "$(wc -c <first)" -lt "$(wc -c <full)" ] ||
+	lx_fail "first read: $(wc -c <first) bytes of $(wc -c <full)"
+head -c "$(wc -c <first)" full | cmp -s - first || lx_fail "the first piece is not a prefix of the answer"
+lx_ok "the first read is a strict prefix of the answer ($(wc -c <first) of $(wc -c <full) bytes)"
+lx_expect_grep full '^stream me please, piece by piece$' "the full answer arrived"

@@ -36,6 +36,7 @@ static int fd;
 static int pieces = 4;
 static int delay_ms;
 static int serial;
+static int blocking;
 static int die_mid_answer;
 static const char *error_text;
 static const char *misbehave;
@@ -120,12 +121,20 @@ static int read_msg(struct msg *m)
 	return 0;
 }
 
-/* Waits up to timeout_ms (-1: forever) for a message. */
+/*
+ * Waits up to timeout_ms (-1: forever) for a message.  With -b, waiting
+ * forever is a blocking read(), as a simple daemon would do it.
+ */
 static int wait_msg(struct msg *m, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int err;
 
+	if (blocking) {
+		if (timeout_ms >= 0 && poll(&p, 1, timeout_ms) == 0)
+			return EAGAIN;
+		return read_msg(m);
+	}
 	for (;;) {
 		err = read_msg(m);
 		if (err != EAGAIN)
@@ -347,9 +356,10 @@ static void answer(struct msg *m)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: llamux-testd [-d DEV] [-p PIECES] [-t DELAY_MS] [-n COUNT] [-s] [-k]\n"
+		"usage: llamux-testd [-d DEV] [-p PIECES] [-t DELAY_MS] [-n COUNT] [-s] [-k] [-b]\n"
 		"                    [-e ERROR_TEXT] [-S STATUS_TEXT] [-V VERSION] [-m KINDS]\n"
 		"  -s  serial: do not read the device while answering\n"
+		"  -b  blocking reads instead of O_NONBLOCK + poll() when idle\n"
 		"  -k  SIGKILL itself after the first piece of an answer\n"
 		"  -m  malformed replies to try before each answer, comma-separated or 'all':\n"
 		"      bad-magic wrong-length unknown-id truncated huge-length bad-flags\n"
@@ -366,7 +376,7 @@ int main(int argc, char **argv)
 	struct msg m;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "d:p:t:n:skV:m:e:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:t:n:skbV:m:e:S:")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'p': pieces = atoi(optarg); break;
@@ -374,6 +384,7 @@ int main(int argc, char **argv)
 		case 'n': count = atol(optarg); break;
 		case 's': serial = 1; break;
 		case 'k': die_mid_answer = 1; break;
+		case 'b': blocking = 1; break;
 		case 'V': hello.version = atoi(optarg); break;
 		case 'm': misbehave = optarg; break;
 		case 'e': error_text = optarg; break;
@@ -384,7 +395,7 @@ int main(int argc, char **argv)
 	if (pieces < 1)
 		usage();
 	rbuf = malloc(BUF_SIZE);
-	fd = open(dev, O_RDWR | O_NONBLOCK);
+	fd = open(dev, blocking ? O_RDWR : O_RDWR | O_NONBLOCK);
 	if (fd < 0) {
 		say("open %s: %s", dev, errname(errno));
 		return 2;

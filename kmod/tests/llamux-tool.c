@@ -9,11 +9,15 @@
  *   llamux-tool read-nonblock PATH          one O_NONBLOCK read: data to stdout
  *   llamux-tool open PATH                   open read-write, report, close
  *   llamux-tool hold PATH SECONDS           open for writing and keep it open
+ *   llamux-tool read-alarm PATH SECONDS     read to EOF with a SIGALRM handler
+ *                                           (no SA_RESTART) firing after SECONDS;
+ *                                           reports "read: EINTR" when it interrupts
  *
  * Output: "ok" or "<step>: ENAME" on stderr; exit status 0 only on success.
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +67,38 @@ static int write_file(const char *path, size_t size, size_t chunk)
 	return 0;
 }
 
+static void on_alarm(int sig)
+{
+}
+
+/* A handled signal interrupts the wait (EINTR) but must not end the answer. */
+static int read_alarm(const char *path, int seconds)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	sigaction(SIGALRM, &sa, NULL);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return fail("open");
+	alarm(seconds);
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			fprintf(stderr, "read: EINTR\n");
+			continue;
+		}
+		if (n < 0)
+			return fail("read");
+		if (n == 0)
+			return 0;
+		fwrite(buf, 1, n, stdout);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char buf[65536];
@@ -102,6 +138,8 @@ int main(int argc, char **argv)
 		sleep(atoi(argv[3]));
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "read-alarm"))
+		return read_alarm(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of llamux-tool.c\n");
 	return 2;
 }

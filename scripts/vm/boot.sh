@@ -50,7 +50,7 @@ timeout "$timeout_s" qemu-system-x86_64 $accel -smp "${LLAMUX_VM_CPUS:-2}" -m "$
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 ${LLAMUX_VM_APPEND:-}" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	</dev/null 2>&1 | sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//' | tee "$log"
 rc=${PIPESTATUS[0]}
 
 verdict=fail

@@ -21,7 +21,7 @@ vm_ensure_packages() {
 		vm_die "missing Debian packages:$missing (run as root to install them, or: apt-get install --no-install-recommends$missing)"
 	fi
 	vm_say "installing:$missing"
-	apt-get update -qq || vm_die "apt-get update failed"
+	apt-get update -qq -o DPkg::Lock::Timeout=600 || vm_die "apt-get update failed"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		-o DPkg::Lock::Timeout=600 $missing >/dev/null || vm_die "apt-get install$missing failed"
 }

@@ -1,6 +1,6 @@
 # echo + cat round trip through the test daemon: the answer is the reader's
 # own prompt with its uid and settings; config reads back; no prompt in dmesg.
-lx_load
+lx_load dyndbg=+p
 lx_daemon -p 3 -t 20 -S "model: test daemon"
 echo "temperature=0.5" >/proc/llamux/config
 echo "Once upon a time" >/proc/llamux/prompt
@@ -19,7 +19,8 @@ lx_expect_grep status '^model: test daemon$' "status shows the daemon's text"
 lx_expect_grep status '^your request: 1, done' "status shows the reader's request"
 lx_dmesg >dmesg.txt
 lx_expect_grep dmesg.txt 'llamux: daemon \(pid [0-9]+\) handshake done' "dmesg logs the handshake"
-lx_expect_nogrep dmesg.txt 'Once upon|temperature' "no prompt or settings text in dmesg"
+lx_expect_grep dmesg.txt 'llamux: request 1 queued: uid 0, 16 settings \+ 17 prompt bytes' "debug lines (dyndbg=+p) log sizes and ids"
+lx_expect_nogrep dmesg.txt 'Once upon|temperature' "no prompt or settings text in dmesg, even with debug on"
 lx_daemon_stop
 lx_expect_grep /proc/llamux/status '^daemon: not attached' "status shows the daemon gone"
 lx_unload

@@ -14,7 +14,7 @@ reader=$!
 sleep 1
 kill -0 $reader 2>/dev/null || lx_fail "the reader did not block"
 lx_ok "a reader blocks while no daemon is attached"
-lx_daemon -p 2
+lx_daemon -b -p 2
 lx_wait_for "$LX_DLOG" '^answered id=3 ' 30 || lx_fail "the queued prompts were not answered"
 wait $reader
 lx_expect_grep a1002 '^hi from 1002$' "the blocked reader got its answer"

@@ -18,7 +18,7 @@ lx_expect_grep a1001 '^\[id=1 uid=1001 gid=1001' "after the text sent before the
 lx_dmesg >dmesg.txt
 lx_expect_grep dmesg.txt 'daemon detached \(pid [0-9]+\): 1 in-flight requests ended with an error, 1 queued requests kept' "dmesg reports 1 aborted, 1 kept"
 lx_expect_grep /proc/llamux/status '^queue: 1 waiting, 0 answering' "the queued prompt is still queued"
-lx_daemon -p 2
+lx_daemon -b -p 2
 lx_as 1002 cat /proc/llamux/generate >a1002
 lx_expect_grep a1002 '^second user$' "the next daemon answered the queued prompt"
 lx_expect_grep a1002 '^\[id=2 uid=1002 ' "as request 2 of uid 1002"

@@ -2,7 +2,7 @@
 # 200 prompts from 4 processes (4 uids) in parallel, each reading its own
 # answers: all answered, none lost or crossed.
 lx_load
-lx_daemon -p 2
+lx_daemon -b -p 2
 mkdir out
 chmod 777 out
 for u in 1001 1002 1003 1004; do

@@ -16,7 +16,7 @@ lx_expect_eq "$(tail -1 /proc/llamux/generate)" "llamux: answer too long" "an an
 lx_wait_for "$LX_DLOG" '^cancel id=2 ' 10 || lx_fail "the daemon got no CANCEL for the long answer"
 lx_ok "and the daemon got a CANCEL"
 lx_daemon_stop
-lx_daemon -p 6 -t 700
+lx_daemon -b -p 6 -t 700
 echo "old question" >/proc/llamux/prompt
 cat /proc/llamux/generate >old &
 reader=$!

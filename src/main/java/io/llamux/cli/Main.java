@@ -27,6 +27,9 @@ import picocli.CommandLine.Spec;
         subcommands = {
             InfoCommand.class,
             TokenizeCommand.class,
+            RunCommand.class,
+            PerplexityCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

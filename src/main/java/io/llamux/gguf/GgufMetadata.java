@@ -241,6 +241,6 @@ public final class GgufMetadata {
     }
 
     private IllegalArgumentException wrongType(String key, String expected) {
-        return new IllegalArgumentException(source + ": metadata key '" + key + "' holds a " + types.get(key) + ", not " + expected);
+        return new IllegalArgumentException(source + ": metadata key '" + key + "' is of type " + types.get(key) + ", not " + expected);
     }
 }

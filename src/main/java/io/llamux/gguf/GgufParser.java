@@ -105,10 +105,15 @@ final class GgufParser {
             types.put(key, type);
         }
         GgufMetadata metadata = new GgufMetadata(source, values, types);
-        List<TensorInfo> tensors = new ArrayList<>((int) tensorCount);
-        long[] infoAt = new long[(int) tensorCount];
+        // Grown as infos are read, not sized by the count: in a multi-gigabyte file a corrupt count
+        // can pass the bytes-left check, and should fail before it has cost any memory.
+        List<TensorInfo> tensors = new ArrayList<>();
+        long[] infoAt = new long[16];
         Map<String, Integer> byName = new HashMap<>();
         for (int i = 0; i < tensorCount; i++) {
+            if (i == infoAt.length) {
+                infoAt = Arrays.copyOf(infoAt, i * 2);
+            }
             infoAt[i] = pos;
             TensorInfo t = readTensorInfo(alignment);
             if (byName.putIfAbsent(t.name(), i) != null) {

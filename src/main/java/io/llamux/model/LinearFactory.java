@@ -1,16 +1,27 @@
 package io.llamux.model;
 
 import io.llamux.gguf.TensorInfo;
+import io.llamux.tensor.Activations;
+import io.llamux.tensor.GgmlType;
+import io.llamux.tensor.WeightFormat;
+import io.llamux.tensor.WeightFormats;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * Makes the {@link Linear} for a tensor's type. All linears of one model share one buffer
- * for converted activations (matmuls run one after another), sized for the largest batch.
+ * Makes the {@link Linear} for a tensor's type. Linears with the same activation format and
+ * input length share one buffer of converted activations (matmuls run one after another),
+ * sized for the largest batch.
  */
 public final class LinearFactory {
     private final int maxBatch;
+    private final Map<String, Activations> buffers = new HashMap<>();
 
     public LinearFactory(int maxBatch) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("batch size must be positive: " + maxBatch);
+        }
         this.maxBatch = maxBatch;
     }
 
@@ -19,15 +30,18 @@ public final class LinearFactory {
     }
 
     /** Whether tensors of this type can be multiplied. */
-    public static boolean supports(io.llamux.tensor.GgmlType type) {
-        return type == io.llamux.tensor.GgmlType.F32;
+    public static boolean supports(GgmlType type) {
+        return WeightFormats.isSupported(type);
     }
 
     public Linear create(TensorInfo t, MemorySegment data) {
-        return switch (t.type()) {
-            case F32 -> new Linear.F32(t, data);
-            default -> throw new IllegalArgumentException("tensor " + t.name() + ": type " + t.type()
-                    + " is not supported yet");
-        };
+        if (t.type() == GgmlType.F32) {
+            return new Linear.F32(t, data);
+        }
+        WeightFormat f = WeightFormats.require(t.type(), t.name());
+        int cols = Math.toIntExact(t.ne(0));
+        Activations acts = buffers.computeIfAbsent(f.activationType() + "/" + cols,
+                k -> new Activations(f.activationType(), cols, maxBatch));
+        return new FormatLinear(t, data, f, acts);
     }
 }

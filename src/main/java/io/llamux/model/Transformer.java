@@ -144,7 +144,9 @@ public final class Transformer {
             }
             layer.gate().matmul(xb, n, hb, pool);
             layer.up().matmul(xb, n, hb2, pool);
-            VectorMath.swiglu(hb, hb2, n * c.ffnDim());
+            for (int b = 0; b < n; b++) {
+                GgmlMath.swiglu(hb, hb2, b * c.ffnDim(), c.ffnDim());
+            }
             layer.down().matmul(hb, n, xb, pool);
             VectorMath.add(x, xb, n * dim);
         }
@@ -208,56 +210,123 @@ public final class Transformer {
         }
     }
 
-    /** Causal attention of every (token, head) pair of the batch, split over threads. */
+    /**
+     * Causal attention of every (token, head) pair of the batch, split over threads. The
+     * arithmetic mirrors llama.cpp's non-flash path with an F32 cache: KQ by ggml_vec_dot_f32
+     * for a batch (the permuted Q is not contiguous) or tinyBLAS for one token, softmax over
+     * the cache padded to a multiple of 8 (padding is masked to 0), and KQV by tinyBLAS, whose
+     * 8 lanes each accumulate every 8th position.
+     */
+    /**
+     * llama.cpp's KV cache hands attention a whole number of padded cells (masked to 0), so
+     * every real position takes the vector paths (groups of 8 in softmax, of 32 in vec_dot);
+     * any multiple of 32 gives the same bits.
+     */
+    static final int KV_PAD = 32;
+
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final float[][] scores;
-        private final float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        private final float[][] lanes;
+        private final float[][] laneAcc;
+        private final float scale = 1f / (float) Math.sqrt(c.headDim());
         private int layer;
         private int pos;
+        private boolean single;
 
         AttentionTask(int threads, int contextSize) {
-            scores = new float[threads][contextSize];
+            scores = new float[threads][KV_PAD * ((contextSize + KV_PAD - 1) / KV_PAD)];
+            lanes = new float[threads][8];
+            laneAcc = new float[threads][32 * c.headDim()];
         }
 
         void attend(int layer, int n, int pos) {
             this.layer = layer;
             this.pos = pos;
+            this.single = n == 1;
             pool.run(n * c.heads(), this);
         }
 
         @Override
         public void run(int from, int to, int worker) {
             float[] s = scores[worker];
+            float[] l8 = lanes[worker];
+            float[] acc = laneAcc[worker];
             int hd = c.headDim();
             int kvDim = c.kvDim();
             int group = c.heads() / c.kvHeads();
             float[] keys = cache.keys(layer);
             float[] values = cache.values(layer);
-            float scale = this.scale;
             for (int item = from; item < to; item++) {
                 int b = item / c.heads();
                 int h = item % c.heads();
                 int qOff = b * c.qDim() + h * hd;
                 int kvOff = (h / group) * hd;
                 int len = pos + b + 1; // causal: this token sees itself and everything before
-                float max = Float.NEGATIVE_INFINITY;
                 for (int t = 0; t < len; t++) {
-                    float score = VectorMath.dot(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
-                    s[t] = score;
-                    max = Math.max(max, score);
+                    s[t] = GgmlMath.dotVec(q, qOff, keys, t * kvDim + kvOff, hd, l8) * scale;
                 }
-                double sum = 0;
-                for (int t = 0; t < len; t++) {
-                    float e = (float) Math.exp(s[t] - max);
-                    s[t] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                java.util.Arrays.fill(att, qOff, qOff + hd, 0f);
-                for (int t = 0; t < len; t++) {
-                    VectorMath.axpy(s[t] * inv, values, t * kvDim + kvOff, att, qOff, hd);
+                int padded = KV_PAD * ((len + KV_PAD - 1) / KV_PAD);
+                java.util.Arrays.fill(s, len, padded, Float.NEGATIVE_INFINITY);
+                GgmlMath.softmax(s, padded);
+                if (single) {
+                    weightedSumVecDot(s, len, padded, values, kvDim, kvOff, hd, acc, qOff);
+                } else {
+                    weightedSumTiny(s, len, values, kvDim, kvOff, hd, acc, qOff);
                 }
             }
+        }
+
+        /** KQV as tinyBLAS: lane l accumulates positions t = l (mod 8), then lanes are added. */
+        private void weightedSumTiny(float[] p, int len, float[] values, int kvDim, int kvOff, int hd,
+                                     float[] acc, int out) {
+            java.util.Arrays.fill(acc, 0, 8 * hd, 0f);
+            for (int t = 0; t < len; t++) {
+                VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 7) * hd, hd);
+            }
+            for (int d = 0; d < hd; d++) {
+                float a0 = acc[4 * hd + d] + acc[d];
+                float a1 = acc[5 * hd + d] + acc[hd + d];
+                float a2 = acc[6 * hd + d] + acc[2 * hd + d];
+                float a3 = acc[7 * hd + d] + acc[3 * hd + d];
+                att[out + d] = (a0 + a2) + (a1 + a3);
+            }
+        }
+
+        /**
+         * KQV as ggml_vec_dot_f32 (one token: llamafile's sgemm only takes two or more): 32
+         * lanes, position t in lane t mod 32 up to the last multiple of 32, reduced in ggml's
+         * order, then the tail one product at a time.
+         */
+        private void weightedSumVecDot(float[] p, int len, int padded, float[] values, int kvDim, int kvOff, int hd,
+                                       float[] acc, int out) {
+            int np = padded & ~31;
+            java.util.Arrays.fill(acc, 0, 32 * hd, 0f);
+            for (int t = 0; t < Math.min(len, np); t++) {
+                VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 31) * hd, hd);
+            }
+            for (int d = 0; d < hd; d++) {
+                float sum = 0f;
+                if (np > 0) {
+                    float t0 = lane(acc, hd, d, 0) + lane(acc, hd, d, 4);
+                    float t1 = lane(acc, hd, d, 1) + lane(acc, hd, d, 5);
+                    float t2 = lane(acc, hd, d, 2) + lane(acc, hd, d, 6);
+                    float t3 = lane(acc, hd, d, 3) + lane(acc, hd, d, 7);
+                    sum = (t0 + t1) + (t2 + t3);
+                }
+                for (int t = np; t < len; t++) {
+                    sum = Math.fma(values[t * kvDim + kvOff + d], p[t], sum);
+                }
+                att[out + d] = sum;
+            }
+        }
+
+        /** Lane l of ggml's reduced accumulator: (a0 + a2) + (a1 + a3) of the four 8-lane vectors. */
+        private static float lane(float[] acc, int hd, int d, int l) {
+            float a0 = acc[l * hd + d];
+            float a1 = acc[(8 + l) * hd + d];
+            float a2 = acc[(16 + l) * hd + d];
+            float a3 = acc[(24 + l) * hd + d];
+            return (a0 + a2) + (a1 + a3);
         }
     }
 }

@@ -89,11 +89,16 @@ final class VectorMath {
         }
     }
 
-    /** SwiGLU in place: gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x). */
-    static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+    /** acc[ao..ao+n) = fma(x[xo..xo+n), a, acc[ao..]) lane by lane, each a single rounding. */
+    static void fmaInto(float[] x, int xo, float a, float[] acc, int ao, int n) {
+        int i = 0;
+        int bound = F.loopBound(n);
+        FloatVector av = FloatVector.broadcast(F, a);
+        for (; i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
+        }
+        for (; i < n; i++) {
+            acc[ao + i] = Math.fma(x[xo + i], a, acc[ao + i]);
         }
     }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llamux.gguf.GgufFile;
+import io.llamux.gguf.GgufTestWriter;
+import io.llamux.tensor.GgmlType;
 import io.llamux.gguf.TensorInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -125,6 +127,28 @@ class InfoCommandTest {
         r = llamux("info", dir.toString());
         assertEquals(1, r.exit());
         assertTrue(r.err().startsWith("llamux: " + dir + ": is a directory"), r.err());
+    }
+
+    /** A type Llamux cannot compute with still opens and is shown as such; an id ggml lacks is an error. */
+    @Test
+    void unsupportedTypesAreShownAndUnknownIdsAreErrors(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("iq.gguf");
+        Files.write(file, new GgufTestWriter().str("general.architecture", "mistral")
+                .u32("mistral.block_count", 7)
+                .tensor("blk.0.ffn_up.weight", GgmlType.IQ2_XS, 256, 4)
+                .tensor("output_norm.weight", GgmlType.F32, 256).build());
+        Run r = llamux("info", file.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("hyper-parameters (mistral.*)"), r.out());
+        assertTrue(r.out().contains("block_count              7"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n  IQ2_XS +1 +296  \\(Llamux cannot compute with this type\\)\\n.*"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n  F32 +1 +1,024\\n.*"), r.out());
+
+        GgufTestWriter w = new GgufTestWriter().tensor("w", 99, -1, 32);
+        Files.write(file, w.build());
+        r = llamux("info", file.toString());
+        assertEquals(1, r.exit());
+        assertEquals("llamux: " + file + ": at byte " + w.at.get("ggml_type:w") + ": tensor 'w' has type id 99, which ggml does not define\n", r.err());
     }
 
     @Test

@@ -16,11 +16,11 @@ import java.util.Map;
  * "key:K" (the key's length), "type:K", "value:K", "array_count:K", "tensor:N" (the name's
  * length), "n_dims:N", "ne0:N", "ggml_type:N", "offset:N".
  */
-final class GgufTestWriter {
-    record Kv(String key, GgufValueType type, Object value) {
+public final class GgufTestWriter {
+    public record Kv(String key, GgufValueType type, Object value) {
     }
 
-    record Tensor(String name, long[] ne, int typeId, long offset, byte[] data) {
+    public record Tensor(String name, long[] ne, int typeId, long offset, byte[] data) {
     }
 
     private int version = 3;
@@ -30,57 +30,57 @@ final class GgufTestWriter {
     private boolean headerOnly;
 
     /** Where each named field was written by the last {@link #build}. */
-    final Map<String, Integer> at = new HashMap<>();
+    public final Map<String, Integer> at = new HashMap<>();
     /** Every integer field (position, width) written by the last build: lengths, counts, types, shapes, offsets. */
-    final List<int[]> intFields = new ArrayList<>();
+    public final List<int[]> intFields = new ArrayList<>();
 
-    GgufTestWriter version(int v) {
+    public GgufTestWriter version(int v) {
         version = v;
         return this;
     }
 
     /** Build stops at the start of the data section (for files whose data the test writes itself). */
-    GgufTestWriter headerOnly() {
+    public GgufTestWriter headerOnly() {
         headerOnly = true;
         return this;
     }
 
     /** Arrays are cut to this many elements (to make small copies of big real files). */
-    GgufTestWriter maxArrayLength(int n) {
+    public GgufTestWriter maxArrayLength(int n) {
         maxArrayLength = n;
         return this;
     }
 
-    GgufTestWriter kv(String key, GgufValueType type, Object value) {
+    public GgufTestWriter kv(String key, GgufValueType type, Object value) {
         kvs.add(new Kv(key, type, value));
         return this;
     }
 
-    GgufTestWriter str(String key, String value) {
+    public GgufTestWriter str(String key, String value) {
         return kv(key, GgufValueType.STRING, value);
     }
 
-    GgufTestWriter u32(String key, long value) {
+    public GgufTestWriter u32(String key, long value) {
         return kv(key, GgufValueType.UINT32, value);
     }
 
     /** A tensor placed after the previous one (aligned), filled with a byte pattern. */
-    GgufTestWriter tensor(String name, GgmlType type, long... ne) {
+    public GgufTestWriter tensor(String name, GgmlType type, long... ne) {
         return tensor(name, type.id, -1, ne);
     }
 
     /** A tensor with a raw type id and an explicit offset (-1: place it after the previous one). */
-    GgufTestWriter tensor(String name, int typeId, long offset, long... ne) {
+    public GgufTestWriter tensor(String name, int typeId, long offset, long... ne) {
         tensors.add(new Tensor(name, ne, typeId, offset, null));
         return this;
     }
 
-    static GgufArray array(GgufValueType type, Object javaArray) {
+    public static GgufArray array(GgufValueType type, Object javaArray) {
         return new GgufArray(type, javaArray, Array.getLength(javaArray));
     }
 
     /** Copies of a file's metadata and tensors (arrays cut to {@link #maxArrayLength}), for re-encoding. */
-    static GgufTestWriter copyOf(GgufFile f) {
+    public static GgufTestWriter copyOf(GgufFile f) {
         GgufTestWriter w = new GgufTestWriter().version(f.version());
         GgufMetadata m = f.metadata();
         for (String k : m.keys()) {
@@ -93,7 +93,7 @@ final class GgufTestWriter {
         return w;
     }
 
-    long alignment() {
+    public long alignment() {
         for (Kv kv : kvs) {
             // A bad alignment (a test of the reader) is written, but the layout keeps 32.
             if (kv.key.equals("general.alignment") && kv.value instanceof Long l && l > 0 && Long.bitCount(l) == 1 && l <= 1 << 20) {
@@ -103,7 +103,7 @@ final class GgufTestWriter {
         return 32;
     }
 
-    byte[] build() {
+    public byte[] build() {
         at.clear();
         intFields.clear();
         Buf b = new Buf();
@@ -182,7 +182,7 @@ final class GgufTestWriter {
         }
     }
 
-    MemorySegment buildSegment() {
+    public MemorySegment buildSegment() {
         return MemorySegment.ofArray(build());
     }
 

@@ -1,0 +1,51 @@
+package io.llamux.cli;
+
+import io.llamux.engine.EngineOptions;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** The model and machine options shared by run, perplexity and bench (llama.cpp's spellings). */
+public final class ModelOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
+            description = "GGUF model file. Default: the LLAMUX_MODEL environment variable.")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Threads for the forward pass. Default: one per available processor. "
+                    + "Results do not depend on it.")
+    int threads;
+
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N",
+            description = "Context size in tokens (prompt plus generated text). Default: the model's "
+                    + "context length, at most " + EngineOptions.DEFAULT_CONTEXT_CAP + ".")
+    int contextSize;
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N",
+            description = "Prompt tokens processed per forward pass. Default: " + EngineOptions.DEFAULT_BATCH + ".")
+    int batchSize;
+
+    /** The model path from -m or $LLAMUX_MODEL. */
+    Path modelPath() {
+        if (model != null) {
+            return model;
+        }
+        String env = System.getenv("LLAMUX_MODEL");
+        if (env == null || env.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "no model: pass -m FILE or set LLAMUX_MODEL");
+        }
+        return Path.of(env);
+    }
+
+    EngineOptions engineOptions() {
+        if (threads < 0 || contextSize < 0 || batchSize < 0) {
+            throw new ParameterException(spec.commandLine(), "-t, -c and -b must not be negative");
+        }
+        return new EngineOptions(threads, contextSize, batchSize);
+    }
+}

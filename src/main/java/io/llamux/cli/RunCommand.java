@@ -1,0 +1,177 @@
+package io.llamux.cli;
+
+import io.llamux.engine.Engine;
+import io.llamux.engine.GenerationResult;
+import io.llamux.engine.SamplerSettings;
+import io.llamux.engine.StopReason;
+import io.llamux.gguf.GgufFile;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code llamux run}: generate text from a prompt, streamed as it is produced. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        headerHeading = "%n", header = "Generate text from a prompt with a GGUF model.",
+        descriptionHeading = "%nDescription:%n%n",
+        description = {
+            "Loads MODEL, prints the prompt, then streams the model's continuation to standard output as "
+                    + "soon as each piece forms whole UTF-8 characters. Generation stops at the model's "
+                    + "end-of-text token (not printed), after -n tokens, when the context is full, or on Ctrl-C.",
+            "",
+            "Standard error gets the model summary, the prompt and generation speeds in tokens per second, "
+                    + "and why generation stopped. The daemon (/proc/llamux/generate) produces the same text "
+                    + "for the same prompt and settings.",
+            "",
+            "Sampling follows llama.cpp: repetition penalty, then top-k, top-p and min-p on the untempered "
+                    + "distribution, then temperature. --temp 0 is greedy decoding (ties to the lowest id). "
+                    + "The same --seed gives the same text."},
+        optionListHeading = "%nOptions:%n",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:text generated", "1:the model or prompt could not be used", "2:bad command line",
+            "130:interrupted (Ctrl-C)"})
+public final class RunCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The prompt.")
+    String prompt;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the prompt from FILE (UTF-8) instead.")
+    Path promptFile;
+
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "-1",
+            description = "Generate at most N tokens; -1: until end of text or a full context. Default: ${DEFAULT-VALUE}.")
+    int maxTokens;
+
+    @Option(names = "--temp", paramLabel = "T", defaultValue = "0.8",
+            description = "Temperature; 0 for greedy decoding. Default: ${DEFAULT-VALUE}.")
+    float temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "40",
+            description = "Sample only from the K most likely tokens; 0: all. Default: ${DEFAULT-VALUE}.")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95",
+            description = "Nucleus sampling: the fewest tokens whose probabilities add up to P; 1: off. Default: ${DEFAULT-VALUE}.")
+    float topP;
+
+    @Option(names = "--min-p", paramLabel = "P", defaultValue = "0.05",
+            description = "Drop tokens less likely than P times the most likely one; 0: off. Default: ${DEFAULT-VALUE}.")
+    float minP;
+
+    @Option(names = "--repeat-penalty", paramLabel = "R", defaultValue = "1.0",
+            description = "Penalise tokens seen in the last --repeat-last-n tokens (logit / R if positive, "
+                    + "* R if negative); 1: off. Default: ${DEFAULT-VALUE}.")
+    float repeatPenalty;
+
+    @Option(names = "--repeat-last-n", paramLabel = "N", defaultValue = "64",
+            description = "How many recent tokens the repetition penalty looks at. Default: ${DEFAULT-VALUE}.")
+    int repeatLastN;
+
+    @Option(names = {"-s", "--seed"}, paramLabel = "S",
+            description = "Random seed. Default: a random one, shown on standard error.")
+    Long seed;
+
+    @Option(names = "--ids", description = "Print the generated token ids (space-separated, one line) instead of text.")
+    boolean ids;
+
+    @Override
+    public Integer call() throws IOException {
+        String text = promptText();
+        long s = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0xFFFF_FFFFL;
+        SamplerSettings settings = new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, repeatLastN, s);
+        try {
+            io.llamux.sampling.Sampler.validate(settings);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        AtomicBoolean cancelled = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        // Ctrl-C: ask the generation loop to stop, and let it print its summary before the JVM exits.
+        Thread hook = new Thread(() -> {
+            cancelled.set(true);
+            try {
+                finished.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (GgufFile file = GgufFile.open(model.modelPath());
+             Engine engine = Engine.load(file, model.engineOptions())) {
+            err.println("llamux: " + engine.info().summary());
+            err.println("llamux: seed " + s);
+            err.flush();
+            int[] tokens = engine.tokenize(text);
+            StringBuilder idLine = new StringBuilder();
+            if (!ids) {
+                out.print(text);
+                out.flush();
+            }
+            GenerationResult r = engine.generate(tokens, settings, maxTokens,
+                    id -> {
+                        if (ids) {
+                            idLine.append(idLine.isEmpty() ? "" : " ").append(id);
+                        }
+                    },
+                    piece -> {
+                        if (!ids) {
+                            out.print(piece);
+                            out.flush();
+                        }
+                    },
+                    cancelled::get);
+            if (ids) {
+                out.println(idLine);
+            } else {
+                out.println();
+            }
+            out.flush();
+            err.printf("llamux: prompt %d tokens, %.2f tokens/s; generated %d tokens, %.2f tokens/s; stopped: %s%n",
+                    r.promptTokens(), r.promptTokensPerSecond(), r.generatedTokens(), r.generatedTokensPerSecond(),
+                    r.stopReason().describe());
+            err.flush();
+            return r.stopReason() == StopReason.CANCELLED ? 130 : 0;
+        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
+            err.println("llamux run: " + e.getMessage());
+            return 1;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is running and now returns.
+            }
+        }
+    }
+
+    private String promptText() throws IOException {
+        if (prompt != null && promptFile != null) {
+            throw new ParameterException(spec.commandLine(), "give the prompt with -p or -f, not both");
+        }
+        if (promptFile != null) {
+            return Files.readString(promptFile, StandardCharsets.UTF_8);
+        }
+        if (prompt == null) {
+            throw new ParameterException(spec.commandLine(), "no prompt: pass -p TEXT or -f FILE");
+        }
+        return prompt;
+    }
+}

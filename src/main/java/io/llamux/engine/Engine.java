@@ -1,0 +1,223 @@
+package io.llamux.engine;
+
+import io.llamux.gguf.GgufFile;
+import io.llamux.gguf.TensorInfo;
+import io.llamux.model.LinearFactory;
+import io.llamux.model.ModelConfig;
+import io.llamux.model.ModelWeights;
+import io.llamux.model.Transformer;
+import io.llamux.model.WorkerPool;
+import io.llamux.sampling.Sampler;
+import io.llamux.tensor.GgmlType;
+import io.llamux.tokenizer.TextDecoder;
+import io.llamux.tokenizer.Tokenizer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+/**
+ * A loaded model ready to generate: tokenizer, weights, worker threads and a KV cache. The
+ * daemon and the {@code llamux} CLI both generate through {@link #generate}, so the same
+ * prompt and settings give the same text in both.
+ *
+ * <p><b>What is streamed:</b> only the continuation. The prompt is not echoed by
+ * {@code generate}; {@code llamux run} prints the prompt text itself before the stream, and
+ * the daemon should do the same, so that both show "Once upon a time, there was ...".
+ *
+ * <p>Each generation starts from an empty context: the prompt is tokenized with BOS as the
+ * model asks, processed in one batched pass, then tokens are sampled one at a time until an
+ * end-of-generation token (not printed), {@code maxTokens}, a full context, or cancellation.
+ * One generation runs at a time (calls are serialised). The engine does not own the
+ * {@link GgufFile}: close the file after the engine.
+ */
+public final class Engine implements AutoCloseable {
+    private final Tokenizer tokenizer;
+    private final ModelInfo info;
+    private final WorkerPool pool;
+    private final Transformer transformer;
+
+    private Engine(Tokenizer tokenizer, ModelInfo info, WorkerPool pool, Transformer transformer) {
+        this.tokenizer = tokenizer;
+        this.info = info;
+        this.pool = pool;
+        this.transformer = transformer;
+    }
+
+    /**
+     * Binds the model's tensors (nothing is copied: the weights stay in the mapped file) and
+     * allocates the KV cache and work buffers.
+     *
+     * @throws IllegalArgumentException when the model cannot be run (architecture, tensor
+     *                                  missing or misshapen, unsupported type), with the reason
+     */
+    public static Engine load(GgufFile model, EngineOptions opts) {
+        Tokenizer tokenizer = Tokenizer.fromGguf(model);
+        int batch = opts.effectiveBatch();
+        ModelWeights weights = ModelWeights.load(model, new LinearFactory(batch));
+        ModelConfig c = weights.config;
+        if (tokenizer.vocabSize() != c.vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but token_embd.weight has " + c.vocabSize() + " rows");
+        }
+        int context = opts.effectiveContext(c.contextLength());
+        WorkerPool pool = new WorkerPool(opts.effectiveThreads());
+        try {
+            Transformer transformer = new Transformer(weights, pool, context, batch);
+            String name = model.metadata().getString("general.name", fileName(model.source()));
+            ModelInfo info = new ModelInfo(name, c.architecture(), dominantType(model), parameters(model),
+                    c.vocabSize(), c.contextLength(), context, c.dim(), c.layers(), c.heads(), c.kvHeads(),
+                    c.ffnDim(), pool.threads());
+            return new Engine(tokenizer, info, pool, transformer);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ModelInfo info() {
+        return info;
+    }
+
+    /** The forward pass, for tools that need raw logits (perplexity, bench). Not for concurrent use. */
+    public Transformer transformer() {
+        return transformer;
+    }
+
+    /** The prompt's token ids as generation sees them: BOS as the model asks, special-token text kept as text. */
+    public int[] tokenize(String prompt) {
+        return tokenizer.encode(prompt, true, false);
+    }
+
+    /**
+     * Generates a continuation of {@code prompt}.
+     *
+     * @param maxTokens at most this many tokens (below 0: until EOS or the context is full)
+     * @param onText    receives the text as soon as it forms whole UTF-8 characters; the
+     *                  concatenation is the whole continuation
+     * @param cancelled polled before every token; true stops with {@link StopReason#CANCELLED}
+     * @throws IllegalArgumentException when the prompt is empty after tokenization or does not
+     *                                  fit the context
+     */
+    public GenerationResult generate(String prompt, SamplerSettings s, int maxTokens,
+                                     Consumer<String> onText, BooleanSupplier cancelled) {
+        return generate(tokenize(prompt), s, maxTokens, id -> { }, onText, cancelled);
+    }
+
+    /**
+     * {@link #generate(String, SamplerSettings, int, Consumer, BooleanSupplier)} from token ids,
+     * also reporting each generated id to {@code onToken} (end-of-generation tokens excluded).
+     */
+    public synchronized GenerationResult generate(int[] promptTokens, SamplerSettings s, int maxTokens,
+                                                  IntConsumer onToken, Consumer<String> onText,
+                                                  BooleanSupplier cancelled) {
+        int n = promptTokens.length;
+        int context = transformer.contextSize();
+        if (n == 0) {
+            throw new IllegalArgumentException("the prompt is empty (this model adds no BOS token)");
+        }
+        if (n >= context) {
+            throw new IllegalArgumentException("the prompt has " + n + " tokens; the context holds "
+                    + context + " (prompt plus at least one generated token)");
+        }
+        Sampler sampler = new Sampler(s, transformer.config().vocabSize());
+        for (int t : promptTokens) {
+            sampler.accept(t);
+        }
+        TextDecoder decoder = new TextDecoder(tokenizer);
+        if (cancelled.getAsBoolean()) {
+            return new GenerationResult(n, 0, StopReason.CANCELLED, 0, 0);
+        }
+
+        long t0 = System.nanoTime();
+        float[] logits = transformer.forward(promptTokens, 0, n, 0, false);
+        long t1 = System.nanoTime();
+
+        int[] next = new int[1];
+        int generated = 0;
+        int pos = n;
+        StopReason reason;
+        while (true) {
+            if (maxTokens >= 0 && generated >= maxTokens) {
+                reason = StopReason.LENGTH;
+                break;
+            }
+            if (cancelled.getAsBoolean()) {
+                reason = StopReason.CANCELLED;
+                break;
+            }
+            int token = sampler.sample(logits);
+            if (tokenizer.isEndOfGeneration(token)) {
+                reason = StopReason.EOS;
+                break;
+            }
+            generated++;
+            sampler.accept(token);
+            onToken.accept(token);
+            String text = decoder.push(token);
+            if (!text.isEmpty()) {
+                onText.accept(text);
+            }
+            if (pos >= context) {
+                reason = StopReason.CONTEXT;
+                break;
+            }
+            if (maxTokens >= 0 && generated >= maxTokens) {
+                reason = StopReason.LENGTH; // no need to compute logits nobody will sample
+                break;
+            }
+            next[0] = token;
+            logits = transformer.forward(next, 0, 1, pos++, false);
+        }
+        long t2 = System.nanoTime();
+        String rest = decoder.flush();
+        if (!rest.isEmpty()) {
+            onText.accept(rest);
+        }
+        return new GenerationResult(n, generated, reason, perSecond(n, t1 - t0), perSecond(generated, t2 - t1));
+    }
+
+    private static double perSecond(int tokens, long nanos) {
+        return nanos <= 0 ? 0 : tokens * 1e9 / nanos;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private static String fileName(String source) {
+        int slash = source.lastIndexOf('/');
+        String f = source.substring(slash + 1);
+        return f.endsWith(".gguf") ? f.substring(0, f.length() - 5) : f;
+    }
+
+    private static long parameters(GgufFile f) {
+        long n = 0;
+        for (TensorInfo t : f.tensors()) {
+            long e = 1;
+            for (long d : t.ne()) {
+                e *= d;
+            }
+            n += e;
+        }
+        return n;
+    }
+
+    /** The type holding the most weight bytes: what people call the model's quantization. */
+    private static String dominantType(GgufFile f) {
+        Map<GgmlType, Long> bytes = new EnumMap<>(GgmlType.class);
+        for (TensorInfo t : f.tensors()) {
+            if (t.dims() >= 2) {
+                bytes.merge(t.type(), t.byteSize(), Long::sum);
+            }
+        }
+        return bytes.entrySet().stream().max(Map.Entry.comparingByValue())
+                .map(e -> e.getKey().name()).orElse("?");
+    }
+}

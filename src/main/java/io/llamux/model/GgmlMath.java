@@ -1,0 +1,151 @@
+package io.llamux.model;
+
+/**
+ * Float functions computed the way ggml's CPU backend computes them on AVX2 machines, rounding
+ * step by rounding step, so that activations match llama.cpp's bit for bit as often as
+ * possible.
+ *
+ * <p>Why it matters: before every matmul with quantized weights the activations are rounded to
+ * 8-bit integers. A value that differs from llama.cpp's by one float ulp can land on the other
+ * side of a rounding boundary, and one such flip moves the logits by up to 1e-2, ten times the
+ * golden tolerance. Plain {@code Math.exp} and a different summation order cause exactly such
+ * ulp differences, in the attention softmax and in SiLU.
+ *
+ * <p>ggml (vec.h, vec.cpp): {@code ggml_v_expf} is a polynomial exp on 8 lanes (maximum error
+ * 1.5 ulp, not correctly rounded); softmax and SwiGLU apply it to groups of 8 elements and use
+ * the C library's {@code expf} only for a tail shorter than 8. llamafile's tinyBLAS, which does
+ * F32 matmuls whose length is a multiple of 8, keeps one 8-lane FMA accumulator per output and
+ * adds its lanes as {@code (l0+l4 + l2+l6) + (l1+l5 + l3+l7)}.
+ */
+final class GgmlMath {
+    private GgmlMath() {
+    }
+
+    /** ggml_v_expf for one lane (all lanes are independent). */
+    static float expf(float x) {
+        final float r = 0x1.8p23f;
+        float z = Math.fma(x, 0x1.715476p+0f, r);
+        float n = z - r;
+        float b = Math.fma(-n, 0x1.7f7d1cp-20f, Math.fma(-n, 0x1.62e4p-1f, x));
+        int e = Float.floatToRawIntBits(z) << 23;
+        float k = Float.intBitsToFloat(e + Float.floatToRawIntBits(1f));
+        float u = b * b;
+        float j = Math.fma(
+                Math.fma(Math.fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, Math.fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                u, 0x1.ffffecp-1f * b);
+        if (!(Math.abs(n) > 126f)) {
+            return Math.fma(j, k, k);
+        }
+        // Outside the normal range: scale in two steps, or saturate to 0 / infinity.
+        int g = n <= 0f ? 0x82000000 : 0;
+        float s1 = Float.intBitsToFloat(g + 0x7f000000);
+        float s2 = Float.intBitsToFloat(e - g);
+        if (Math.abs(n) > 192f) {
+            return s1 * s1;
+        }
+        return Math.fma(s2, j, s2) * s1;
+    }
+
+    /** ggml_silu_f32 of the scalar tail: x / (1 + expf(-x)) with the C library's expf. */
+    private static float siluTail(float x) {
+        return x / (1f + (float) Math.exp(-x));
+    }
+
+    /** ggml_vec_swiglu_f32: gate[i] = silu(gate[i]) * up[i] over one row of {@code n}. */
+    static void swiglu(float[] gate, float[] up, int off, int n) {
+        int vectorEnd = n & ~7; // groups of 8 take ggml_v_silu, the tail the scalar form
+        for (int i = 0; i < vectorEnd; i++) {
+            float x = gate[off + i];
+            gate[off + i] = x / (1f + expf(0f - x)) * up[off + i];
+        }
+        for (int i = vectorEnd; i < n; i++) {
+            gate[off + i] = siluTail(gate[off + i]) * up[off + i];
+        }
+    }
+
+    /**
+     * ggml_vec_soft_max_f32 followed by the scaling by 1/sum: {@code s[0..n)} becomes
+     * softmax(s). Groups of 8 use {@link #expf} and are summed in ggml's lane order into a
+     * double; the tail uses the C library's exp.
+     */
+    static void softmax(float[] s, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, s[i]);
+        }
+        double sum = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            for (int l = 0; l < 8; l++) {
+                s[i + l] = expf(s[i + l] - max);
+            }
+            sum += hsum8(s, i);
+        }
+        for (; i < n; i++) {
+            float v = (float) Math.exp(s[i] - max);
+            s[i] = v;
+            sum += v;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int t = 0; t < n; t++) {
+            s[t] *= inv;
+        }
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
+
+    /**
+     * tinyBLAS's F32 dot product (n a multiple of 8): one 8-lane FMA accumulator, lanes added
+     * by {@link #hsum8}. {@code lanes} is 8 floats of scratch.
+     */
+    static float dotTiny(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
+        var acc = jdk.incubator.vector.FloatVector.zero(S8);
+        for (int i = 0; i < n; i += 8) {
+            acc = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i)
+                    .fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i), acc);
+        }
+        acc.intoArray(lanes, 0);
+        return hsum8(lanes, 0);
+    }
+
+    /**
+     * ggml_vec_dot_f32 on AVX2: four 8-lane FMA accumulators over steps of 32, combined as
+     * (a0+a2)+(a1+a3), then lanes (l+l4) and two horizontal adds; the tail below a multiple
+     * of 32 is added one product at a time. {@code lanes} is 8 floats of scratch.
+     */
+    static float dotVec(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
+        int np = n & ~31;
+        float sum = 0f;
+        if (np > 0) {
+            var s0 = jdk.incubator.vector.FloatVector.zero(S8);
+            var s1 = s0;
+            var s2 = s0;
+            var s3 = s0;
+            for (int i = 0; i < np; i += 32) {
+                s0 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i), s0);
+                s1 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i + 8).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i + 8), s1);
+                s2 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i + 16).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i + 16), s2);
+                s3 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i + 24).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i + 24), s3);
+            }
+            s0.add(s2).add(s1.add(s3)).intoArray(lanes, 0);
+            float t0 = lanes[0] + lanes[4];
+            float t1 = lanes[1] + lanes[5];
+            float t2 = lanes[2] + lanes[6];
+            float t3 = lanes[3] + lanes[7];
+            sum = (t0 + t1) + (t2 + t3);
+        }
+        for (int i = np; i < n; i++) {
+            sum = Math.fma(a[ao + i], b[bo + i], sum);
+        }
+        return sum;
+    }
+
+    /** The AVX horizontal sum of 8 lanes: (l0+l4 + l2+l6) + (l1+l5 + l3+l7). */
+    static float hsum8(float[] l, int o) {
+        float a0 = l[o + 4] + l[o];
+        float a1 = l[o + 5] + l[o + 1];
+        float a2 = l[o + 6] + l[o + 2];
+        float a3 = l[o + 7] + l[o + 3];
+        return (a0 + a2) + (a1 + a3);
+    }
+}

@@ -1,0 +1,89 @@
+package io.llamux.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code llamux run} end to end on stories260K, through picocli as the launcher runs it. */
+class RunCommandTest {
+    private static final Path MODEL = Path.of("../shared/models/stories260K.gguf");
+    private static JsonNode golden;
+
+    @BeforeAll
+    static void golden() throws Exception {
+        assumeTrue(Files.exists(MODEL), "../shared/models is absent");
+        golden = new ObjectMapper().readTree(Path.of("../shared/golden/stories260K.json").toFile())
+                .get("cases").get(0);
+    }
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result run(Object command, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int exit = cl.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void greedyTellsLlamaCppsStoryAfterThePrompt() {
+        Result r = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0", "-t", "2");
+        assertEquals(0, r.exit(), r.err());
+        String expected = "Once upon a time" + golden.get("greedy_text").asText();
+        assertTrue(r.out().startsWith(expected), "stdout: " + r.out());
+        assertTrue(r.out().length() > expected.length() + 40, "64 tokens make a longer story: " + r.out());
+        assertTrue(r.err().contains("tokens/s") && r.err().contains("stopped: token limit reached"), r.err());
+    }
+
+    @Test
+    void idsArePrintedSpaceSeparatedOnOneLine() {
+        Result r = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "32", "--temp", "0", "--ids");
+        assertEquals(0, r.exit(), r.err());
+        StringBuilder expected = new StringBuilder();
+        for (JsonNode id : golden.get("greedy_ids")) {
+            expected.append(expected.isEmpty() ? "" : " ").append(id.asInt());
+        }
+        assertEquals(expected + System.lineSeparator(), r.out());
+    }
+
+    @Test
+    void theSameSeedTellsTheSameStoryTwice() {
+        String[] args = {"-m", MODEL.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0.8", "--seed", "7"};
+        Result a = run(new RunCommand(), args);
+        Result b = run(new RunCommand(), args);
+        assertEquals(0, a.exit(), a.err());
+        assertEquals(a.out(), b.out());
+        assertTrue(a.out().length() > "Once upon a time".length() + 40, a.out());
+        Result other = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "64",
+                "--temp", "0.8", "--seed", "8");
+        assertNotEquals(a.out(), other.out(), "another seed, another story");
+    }
+
+    @Test
+    void badInputGetsAClearErrorAndExitCode() {
+        Result noPrompt = run(new RunCommand(), "-m", MODEL.toString());
+        assertEquals(2, noPrompt.exit());
+        assertTrue(noPrompt.err().contains("no prompt"), noPrompt.err());
+        Result missing = run(new RunCommand(), "-m", "/nonexistent/model.gguf", "-p", "x");
+        assertEquals(1, missing.exit());
+        assertTrue(missing.err().contains("/nonexistent/model.gguf"), missing.err());
+        Result badTopP = run(new RunCommand(), "-m", MODEL.toString(), "-p", "x", "--top-p", "0");
+        assertEquals(2, badTopP.exit());
+        assertTrue(badTopP.err().contains("top-p"), badTopP.err());
+    }
+}

@@ -3,7 +3,6 @@ package io.llamux.tensor;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * BF16: bfloat16 (the top half of a float), 2 bytes each. Activations are rounded to BF16
@@ -50,7 +49,7 @@ final class BF16Format implements WeightFormat {
             long o = (long) i * BYTES;
             acc = Simd.bf16(w, wByteOffset + o).fma(Simd.bf16(act, actByteOffset + o), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(acc);
         for (; i < n; i++) {
             long o = (long) i * BYTES;
             sum += get(w, wByteOffset + o) * get(act, actByteOffset + o);

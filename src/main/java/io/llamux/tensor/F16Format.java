@@ -3,7 +3,6 @@ package io.llamux.tensor;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * F16: IEEE halves, 2 bytes each. Activations are rounded to F16 (nearest even) before the
@@ -50,7 +49,7 @@ final class F16Format implements WeightFormat {
             long o = (long) i * BYTES;
             acc = Simd.f16(w, wByteOffset + o).fma(Simd.f16(act, actByteOffset + o), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(acc);
         for (; i < n; i++) {
             long o = (long) i * BYTES;
             sum += get(w, wByteOffset + o) * get(act, actByteOffset + o);

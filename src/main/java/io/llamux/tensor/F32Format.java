@@ -3,7 +3,6 @@ package io.llamux.tensor;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * F32: plain little-endian floats, 4 bytes each. Activations stay F32; the dot product is a
@@ -43,7 +42,7 @@ final class F32Format implements WeightFormat {
             long o = (long) i * BYTES;
             acc0 = Simd.f32(w, wByteOffset + o).fma(Simd.f32(act, actByteOffset + o), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(acc0.add(acc1));
         for (; i < n; i++) {
             long o = (long) i * BYTES;
             sum += Mem.f32(w, wByteOffset + o) * Mem.f32(act, actByteOffset + o);

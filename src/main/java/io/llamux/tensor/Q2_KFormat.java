@@ -94,6 +94,6 @@ final class Q2_KFormat implements WeightFormat {
             acc = Simd.scaleAdd(sum, da * Mem.f16(w, wb + D), acc);
             minTerms += da * Mem.f16(w, wb + DMIN) * mins;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+        return Simd.sum(acc) - minTerms;
     }
 }

@@ -114,6 +114,6 @@ final class Q3_KFormat implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * Mem.f32(act, ab + Q8_KActivation.D), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 }

@@ -64,6 +64,6 @@ final class Q4_0Format implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 }

@@ -70,6 +70,6 @@ final class Q4_1Format implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD) + offsets;
+        return Simd.sum(acc) + offsets;
     }
 }

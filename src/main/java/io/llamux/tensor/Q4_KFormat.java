@@ -122,6 +122,6 @@ final class Q4_KFormat implements WeightFormat {
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * da, acc);
             minTerms += Mem.f16(w, wb + DMIN) * da * mins;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+        return Simd.sum(acc) - minTerms;
     }
 }

@@ -70,6 +70,6 @@ final class Q5_0Format implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 }

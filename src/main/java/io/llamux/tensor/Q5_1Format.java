@@ -75,6 +75,6 @@ final class Q5_1Format implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD) + offsets;
+        return Simd.sum(acc) + offsets;
     }
 }

@@ -96,6 +96,6 @@ final class Q5_KFormat implements WeightFormat {
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * da, acc);
             minTerms += Mem.f16(w, wb + DMIN) * da * mins;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+        return Simd.sum(acc) - minTerms;
     }
 }

@@ -99,6 +99,6 @@ final class Q6_KFormat implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * Mem.f32(act, ab + Q8_KActivation.D), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 }

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0: blocks of 32 weights, 34 bytes. Also the activation partner of Q4_0, Q5_0 and Q8_0.
@@ -57,6 +56,6 @@ final class Q8_0Format implements WeightFormat {
             }
             acc = Simd.scaleAdd(sum, d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 }

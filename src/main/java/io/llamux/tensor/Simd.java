@@ -10,6 +10,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -69,6 +70,32 @@ final class Simd {
     /** {@code acc + sum * d}: one block's exact integer lane sums, scaled in float. */
     static FloatVector scaleAdd(IntVector sum, float d, FloatVector acc) {
         return toFloat(sum).fma(FloatVector.broadcast(F, d), acc);
+    }
+
+    /** Butterfly shuffles i -> i ^ 2^k, widest first, for {@link #sum}. */
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterflies();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterflies() {
+        int steps = Integer.numberOfTrailingZeros(FL);
+        VectorShuffle<Float>[] s = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int stride = FL >> (k + 1);
+            s[k] = VectorShuffle.fromOp(F, i -> i ^ stride);
+        }
+        return s;
+    }
+
+    /**
+     * The sum of the lanes in a fixed order (halves, then quarters, ...). {@code reduceLanes(ADD)}
+     * leaves the order unspecified, and its interpreted and JIT-compiled forms do differ, which
+     * made the same dot product change in its last bit once the JIT kicked in.
+     */
+    static float sum(FloatVector v) {
+        for (VectorShuffle<Float> s : BUTTERFLY) {
+            v = v.add(v.rearrange(s));
+        }
+        return v.lane(0);
     }
 
     /** The int lane sums as floats. */

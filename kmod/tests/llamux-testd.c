@@ -37,6 +37,7 @@ static int pieces = 4;
 static int delay_ms;
 static int serial;
 static int blocking;
+static const char *gate;
 static int die_mid_answer;
 static const char *error_text;
 static const char *misbehave;
@@ -159,8 +160,9 @@ static void drop_held(uint64_t id)
 }
 
 /*
- * Sleeps between pieces while watching the device: a CANCEL for the
- * current request ends the sleep (returns 1); other requests are held.
+ * Waits between pieces: delay_ms, and with -g until the gate file exists.
+ * Unless serial, it watches the device meanwhile: a CANCEL for the current
+ * request ends the wait (returns 1); other requests are held for later.
  */
 static int pause_watching(uint64_t current, int ms)
 {
@@ -168,14 +170,21 @@ static int pause_watching(uint64_t current, int ms)
 	struct msg m;
 	int err;
 
-	if (serial) {
-		usleep(ms * 1000);
-		return 0;
-	}
-	for (long left = ms; left > 0; left = end - now_ms()) {
+	for (;;) {
+		long left = end - now_ms();
+		int closed = gate && access(gate, F_OK) != 0;
+
+		if (left <= 0 && !closed)
+			return 0;
+		if (left <= 0 || (closed && left > 100))
+			left = 100;
+		if (serial) {
+			usleep(left * 1000);
+			continue;
+		}
 		err = wait_msg(&m, left);
 		if (err == EAGAIN)
-			break;
+			continue;
 		if (err) {
 			say("error: read: %s", errname(err));
 			exit(1);
@@ -192,7 +201,6 @@ static int pause_watching(uint64_t current, int ms)
 			exit(1);
 		}
 	}
-	return 0;
 }
 
 /* Sends one malformed reply and checks the kernel refuses it with want. */
@@ -328,7 +336,7 @@ static void answer(struct msg *m)
 
 		if (n > tlen - sent)
 			n = tlen - sent;
-		if (i && delay_ms && pause_watching(id, delay_ms)) {
+		if (i && (delay_ms || gate) && pause_watching(id, delay_ms)) {
 			say("cancel id=%llu (answering, %zu of %zu bytes sent)",
 			    (unsigned long long)id, sent, tlen);
 			done.stop_reason = LLAMUX_STOP_CANCEL;
@@ -357,8 +365,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: llamux-testd [-d DEV] [-p PIECES] [-t DELAY_MS] [-n COUNT] [-s] [-k] [-b]\n"
+		"                    [-g GATE_FILE]\n"
 		"                    [-e ERROR_TEXT] [-S STATUS_TEXT] [-V VERSION] [-m KINDS]\n"
 		"  -s  serial: do not read the device while answering\n"
+		"  -g  send the pieces after the first only once GATE_FILE exists\n"
 		"  -b  blocking reads instead of O_NONBLOCK + poll() when idle\n"
 		"  -k  SIGKILL itself after the first piece of an answer\n"
 		"  -m  malformed replies to try before each answer, comma-separated or 'all':\n"
@@ -376,7 +386,7 @@ int main(int argc, char **argv)
 	struct msg m;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "d:p:t:n:skbV:m:e:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:t:n:skbg:V:m:e:S:")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'p': pieces = atoi(optarg); break;
@@ -385,6 +395,7 @@ int main(int argc, char **argv)
 		case 's': serial = 1; break;
 		case 'k': die_mid_answer = 1; break;
 		case 'b': blocking = 1; break;
+		case 'g': gate = optarg; break;
 		case 'V': hello.version = atoi(optarg); break;
 		case 'm': misbehave = optarg; break;
 		case 'e': error_text = optarg; break;

@@ -91,6 +91,7 @@ vm_initramfs() {
 	done
 	{
 		echo "LLAMUX_REPO=/host$REPO"
+		echo "LLAMUX_HOST_REPO=$REPO"
 		echo "LLAMUX_KVER=$KVER"
 		echo "LLAMUX_ONLY='${LLAMUX_VM_ONLY:-}'"
 		echo "LLAMUX_KMOD_PARAMS='${LLAMUX_KMOD_PARAMS:-}'"

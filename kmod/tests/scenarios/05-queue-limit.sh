@@ -9,10 +9,9 @@ lx_expect_eq "$(lx_as 1004 llamux-tool write /proc/llamux/prompt 5 2>&1)" "open:
 lx_expect_grep /proc/llamux/status '^queue: 3 waiting, 0 answering, 0 being written, limit 3' "status shows the full queue"
 lx_expect_grep /proc/llamux/status ' 1 rejected$' "status counts the rejection"
 lx_expect_eq "$(lx_as 1001 llamux-tool read-nonblock /proc/llamux/generate 2>&1)" "read: EAGAIN" "O_NONBLOCK read: EAGAIN"
-lx_as 1002 cat /proc/llamux/generate >a1002 &
+llamux-tool as 1002 cat /proc/llamux/generate >a1002 &
 reader=$!
-sleep 1
-kill -0 $reader 2>/dev/null || lx_fail "the reader did not block"
+lx_wait_blocked $reader || lx_fail "the reader did not block"
 lx_ok "a reader blocks while no daemon is attached"
 lx_daemon -b -p 2
 lx_wait_for "$LX_DLOG" '^answered id=3 ' 30 || lx_fail "the queued prompts were not answered"

@@ -3,7 +3,7 @@
 # the next daemon; dmesg reports both counts.  Also a daemon that dies by
 # itself (-k: SIGKILL after its first piece).
 lx_load
-lx_daemon -s -p 2 -t 3000
+lx_daemon -s -p 2 -g "$T/gate"
 lx_as 1001 sh -c 'echo "first user" >/proc/llamux/prompt; cat /proc/llamux/generate' >a1001 &
 reader=$!
 lx_wait_for "$LX_DLOG" '^piece id=1 1/2' 30 || lx_fail "the daemon did not start answering"

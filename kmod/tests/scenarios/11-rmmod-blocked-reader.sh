@@ -6,8 +6,7 @@ echo "nobody answers this" >/proc/llamux/prompt
 cat /proc/llamux/generate >out 2>err &
 reader=$!
 llamux-tool hold /proc/llamux/prompt 60 2>/dev/null &
-sleep 1
-kill -0 $reader 2>/dev/null || lx_fail "the reader did not block"
+lx_wait_blocked $reader || lx_fail "the reader did not block"
 lx_ok "a reader blocks in generate"
 timeout 20 rmmod llamux || lx_fail "rmmod failed or hung"
 lx_ok "rmmod succeeded"

@@ -16,7 +16,7 @@ lx_expect_eq "$(tail -1 /proc/llamux/generate)" "llamux: answer too long" "an an
 lx_wait_for "$LX_DLOG" '^cancel id=2 ' 10 || lx_fail "the daemon got no CANCEL for the long answer"
 lx_ok "and the daemon got a CANCEL"
 lx_daemon_stop
-lx_daemon -b -p 6 -t 700
+lx_daemon -b -p 6 -g "$T/gate"
 echo "old question" >/proc/llamux/prompt
 cat /proc/llamux/generate >old &
 reader=$!
@@ -26,5 +26,6 @@ wait $reader
 lx_expect_eq "$(tail -1 old)" "llamux: superseded by a newer prompt" "the old reader sees it superseded"
 lx_wait_for "$LX_DLOG" '^cancel id=3 ' 10 || lx_fail "the daemon got no CANCEL for the old question"
 lx_ok "the daemon got a CANCEL for it"
+touch gate
 lx_expect_grep /proc/llamux/generate '^new question$' "the new question is answered"
 lx_expect_grep /proc/llamux/status ' 1 superseded,' "status counts it"

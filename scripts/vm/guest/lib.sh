@@ -46,6 +46,18 @@ lx_wait_for() {
 	return 0
 }
 
+# lx_wait_blocked PID [SECONDS]: wait until PID sleeps inside a read of
+# /proc/llamux/generate (its /proc/PID/wchan), e.g. before killing it there.
+lx_wait_blocked() {
+	local i=0 limit=$((${2:-30} * 10))
+	while [ "$(cat /proc/$1/wchan 2>/dev/null)" != llamux_generate_read ]; do
+		i=$((i + 1))
+		[ $i -ge $limit ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
 # lx_daemon [llamux-testd options]: starts the C test daemon in the background
 # and waits for its handshake.  Sets LX_DAEMON (pid) and LX_DLOG (its output).
 lx_daemon() {
@@ -90,6 +102,7 @@ lx_live() { sed -n 's/^live requests: //p' /proc/llamux/status; }
 lx_dmesg() { dmesg | sed -n "/llamux-vm: scenario $LX_SCENARIO start/,\$p"; }
 
 # lx_as UID[:GID] CMD [ARG...]: run a command as another user (no groups).
+# In the background, use `llamux-tool as` directly so that $! is the command.
 lx_as() { llamux-tool as "$@"; }
 
 # lx_host_prepare: makes /host usable as a chroot (the JDK lives there):

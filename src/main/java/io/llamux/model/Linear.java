@@ -67,7 +67,7 @@ public abstract class Linear {
         task.batch = batch;
         task.y = y;
         task.yOff = yOff;
-        pool.run(rows, task);
+        pool.run(rows, task, (long) rows * cols * batch);
         task.y = null;
     }
 

@@ -243,7 +243,7 @@ public final class Transformer {
             this.layer = layer;
             this.pos = pos;
             this.single = n == 1;
-            pool.run(n * c.heads(), this);
+            pool.run(n * c.heads(), this, (long) n * c.heads() * (pos + n) * c.headDim() * 2);
         }
 
         @Override

@@ -45,6 +45,21 @@ public final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
+    /**
+     * Below this many multiply-adds a job runs on the calling thread: waking the workers costs
+     * microseconds (much more on a loaded machine), a small matmul less.
+     */
+    public static final long MIN_PARALLEL_WORK = 1L << 15;
+
+    /** {@link #run(int, RangeTask)} when the job is worth splitting, else on the calling thread. */
+    public void run(int n, RangeTask task, long work) {
+        if (work < MIN_PARALLEL_WORK) {
+            task.run(0, n, 0);
+        } else {
+            run(n, task);
+        }
+    }
+
     /** Runs {@code task} over {@code [0, n)} on all threads and returns when every slice is done. */
     public void run(int n, RangeTask task) {
         if (threads == 1 || n < 2) {

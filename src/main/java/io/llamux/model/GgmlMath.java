@@ -18,6 +18,7 @@ package io.llamux.model;
  * adds its lanes as {@code (l0+l4 + l2+l6) + (l1+l5 + l3+l7)}.
  */
 final class GgmlMath {
+    private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
     private GgmlMath() {
     }
 
@@ -46,6 +47,42 @@ final class GgmlMath {
         return Math.fma(s2, j, s2) * s1;
     }
 
+    private static final jdk.incubator.vector.VectorSpecies<Integer> I8 = jdk.incubator.vector.IntVector.SPECIES_256;
+    private static final jdk.incubator.vector.FloatVector ROUND = jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.8p23f);
+    private static final jdk.incubator.vector.FloatVector ONE = jdk.incubator.vector.FloatVector.broadcast(S8, 1f);
+
+    /**
+     * {@link #expf} on 8 lanes at once: the same operations lane by lane (FMA is exact on
+     * both sides), hence the same bits, including the saturated lanes.
+     */
+    static jdk.incubator.vector.FloatVector expf(jdk.incubator.vector.FloatVector x) {
+        var z = x.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.715476p+0f), ROUND);
+        var n = z.sub(ROUND);
+        var negN = n.neg();
+        var b = negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.7f7d1cp-20f),
+                negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.62e4p-1f), x));
+        var e = z.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
+        var k = e.add(Float.floatToRawIntBits(1f)).reinterpretAsFloats();
+        var u = b.mul(b);
+        var p = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f));
+        var j = p.fma(u, b.mul(0x1.ffffecp-1f));
+        var normal = j.fma(k, k);
+        var absN = n.abs();
+        var c = absN.compare(jdk.incubator.vector.VectorOperators.GT, 126f);
+        if (!c.anyTrue()) {
+            return normal;
+        }
+        // Outside the normal range (masked attention scores are -inf): ggml's two-step scaling,
+        // lane by lane as in the scalar form, with blends instead of branches.
+        var nonPositive = n.compare(jdk.incubator.vector.VectorOperators.LE, 0f).cast(I8);
+        var g = jdk.incubator.vector.IntVector.zero(I8).blend(0x82000000, nonPositive);
+        var s1 = g.add(0x7f000000).reinterpretAsFloats();
+        var s2 = ((jdk.incubator.vector.IntVector) e).sub(g).reinterpretAsFloats();
+        var scaled = s2.fma(j, s2).mul(s1);
+        var huge = absN.compare(jdk.incubator.vector.VectorOperators.GT, 192f);
+        return normal.blend(scaled, c).blend(s1.mul(s1), huge);
+    }
+
     /** ggml_silu_f32 of the scalar tail: x / (1 + expf(-x)) with the C library's expf. */
     private static float siluTail(float x) {
         return x / (1f + (float) Math.exp(-x));
@@ -54,9 +91,10 @@ final class GgmlMath {
     /** ggml_vec_swiglu_f32: gate[i] = silu(gate[i]) * up[i] over one row of {@code n}. */
     static void swiglu(float[] gate, float[] up, int off, int n) {
         int vectorEnd = n & ~7; // groups of 8 take ggml_v_silu, the tail the scalar form
-        for (int i = 0; i < vectorEnd; i++) {
-            float x = gate[off + i];
-            gate[off + i] = x / (1f + expf(0f - x)) * up[off + i];
+        for (int i = 0; i < vectorEnd; i += 8) {
+            var x = jdk.incubator.vector.FloatVector.fromArray(S8, gate, off + i);
+            var silu = x.div(ONE.add(expf(x.neg())));
+            silu.mul(jdk.incubator.vector.FloatVector.fromArray(S8, up, off + i)).intoArray(gate, off + i);
         }
         for (int i = vectorEnd; i < n; i++) {
             gate[off + i] = siluTail(gate[off + i]) * up[off + i];
@@ -75,10 +113,9 @@ final class GgmlMath {
         }
         double sum = 0;
         int i = 0;
+        var vmax = jdk.incubator.vector.FloatVector.broadcast(S8, max);
         for (; i + 7 < n; i += 8) {
-            for (int l = 0; l < 8; l++) {
-                s[i + l] = expf(s[i + l] - max);
-            }
+            expf(jdk.incubator.vector.FloatVector.fromArray(S8, s, i).sub(vmax)).intoArray(s, i);
             sum += hsum8(s, i);
         }
         for (; i < n; i++) {
@@ -92,7 +129,6 @@ final class GgmlMath {
         }
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
 
     /**
      * tinyBLAS's F32 dot product (n a multiple of 8): one 8-lane FMA accumulator, lanes added
@@ -138,6 +174,74 @@ final class GgmlMath {
             sum = Math.fma(a[ao + i], b[bo + i], sum);
         }
         return sum;
+    }
+
+    /**
+     * ggml_norm followed by ggml_mul and ggml_add (gpt2's LayerNorm): the mean from a double
+     * sum rounded to float, the variance by ggml_vec_cvar_f32 (squares summed 8 at a time in
+     * AVX lane order, into a double), {@code 1/sqrt(var + eps)} in float, then
+     * {@code ((x - mean) * scale) * w + b}, each step rounded.
+     */
+    static void layerNorm(float[] out, int oo, float[] x, int xo, float[] w, float[] bias, int n, float eps,
+                          float[] lanes) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += x[xo + i];
+        }
+        float mean = (float) total / n;
+        double sum = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            for (int l = 0; l < 8; l++) {
+                float d = x[xo + i + l] - mean;
+                out[oo + i + l] = d;
+                lanes[l] = d * d;
+            }
+            sum += hsum8(lanes, 0);
+        }
+        for (; i < n; i++) {
+            float d = x[xo + i] - mean;
+            out[oo + i] = d;
+            sum += d * d;
+        }
+        float variance = (float) (sum / n);
+        float scale = 1f / (float) Math.sqrt(variance + eps);
+        for (int j = 0; j < n; j++) {
+            out[oo + j] = out[oo + j] * scale * w[j] + bias[j];
+        }
+    }
+
+    private static float[] geluTable;
+
+    /**
+     * ggml_vec_gelu_f32 as built (GGML_GELU_FP16): tanh-GELU read from a table indexed by the
+     * input rounded to fp16, the entry itself rounded to fp16; inputs at or below -10 give 0,
+     * at or above 10 pass through.
+     */
+    static void gelu(float[] x, int off, int n) {
+        float[] table = geluTable();
+        for (int i = off; i < off + n; i++) {
+            float v = x[i];
+            if (v <= -10f) {
+                x[i] = 0f;
+            } else if (v < 10f) {
+                x[i] = table[Float.floatToFloat16(v) & 0xFFFF];
+            }
+        }
+    }
+
+    private static synchronized float[] geluTable() {
+        if (geluTable == null) {
+            float[] t = new float[1 << 16];
+            for (int h = 0; h < t.length; h++) {
+                float v = Float.float16ToFloat((short) h);
+                float inner = 0.79788456080286535587989211986876f * v * (1.0f + 0.044715f * v * v);
+                float g = 0.5f * v * (1.0f + (float) Math.tanh(inner));
+                t[h] = Float.float16ToFloat(Float.floatToFloat16(g));
+            }
+            geluTable = t;
+        }
+        return geluTable;
     }
 
     /** The AVX horizontal sum of 8 lanes: (l0+l4 + l2+l6) + (l1+l5 + l3+l7). */

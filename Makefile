@@ -7,7 +7,7 @@ MVN ?= mvn -B -q
 JAR := target/llamux.jar
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all jar kmod test java-test vm-test demo bench clean install uninstall
+.PHONY: all jar kmod test java-test vm-test daemon-vm-test demo bench clean install uninstall
 
 all: jar kmod
 
@@ -32,6 +32,13 @@ java-test:
 
 vm-test:
 	scripts/vm/vm-test.sh
+
+# The real daemon and model in the VM: named scenarios, then a boot with systemd as init.
+daemon-vm-test: jar
+	scripts/daemon-vm-test
+
+demo: jar
+	scripts/demo
 
 # DESTDIR=dir stages the files instead (no DKMS, no systemctl).
 install: jar

@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code llamux info MODEL.gguf}: what a GGUF file holds, for people or (with --json) scripts. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Show a GGUF file's version, architecture, hyper-parameters, tokenizer,",
-            "and tensor count and bytes per weight type."})
+        description = {"Show what a GGUF file holds: version, architecture, hyper-parameters, tokenizer, tensors per type.",
+            "Hyper-parameters are read under the architecture's own prefix (qwen2.*, gpt2.*, ...);",
+            "'-' marks a key the file does not set."})
 public final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -58,6 +59,9 @@ public final class InfoCommand implements Callable<Integer> {
                 + " metadata keys, tensor data at byte " + num(s.get("data_start")) + ", aligned to " + s.get("alignment") + ")");
         row(out, "architecture", s.get("architecture"));
         row(out, "name", s.get("name"));
+        if (s.get("file_type") != null) {
+            row(out, "file type", s.get("file_type") + " (" + orDash(s.get("file_type_name")) + ")");
+        }
         out.println();
         out.println("hyper-parameters (" + s.get("architecture") + ".*)");
         for (Map.Entry<String, Object> e : ((Map<String, Object>) s.get("hyper_parameters")).entrySet()) {

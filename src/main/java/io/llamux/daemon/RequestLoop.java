@@ -93,9 +93,8 @@ public final class RequestLoop {
                 }
             }
         } finally {
+            // The running generation sees 'stopping' and ends; its reader gets an error, not DONE.
             stopping = true;
-            Job running = current;
-            if (running != null) running.cancelled = true;
             for (Job j : queue.close()) {
                 reply(j, Wire.error(j.request.id(), "the daemon stopped before answering; write the prompt again"));
             }
@@ -215,11 +214,15 @@ public final class RequestLoop {
         }
     }
 
-    /** The full status text, as /proc/llamux/status shows it under the kernel's own lines. */
+    /**
+     * The status text. /proc/llamux/status shows it under its own lines after "daemon status:",
+     * so every line is indented to read as part of that section.
+     */
     public String statusText() {
         Job running = current;
         String busy = running == null ? null : "request " + running.request.id() + " (uid " + running.request.uid() + ")";
-        return modelStatus.get() + stats.describe(queue.size(), busy);
+        return (modelStatus.get() + stats.describe(queue.size(), busy)).lines().map(l -> "  " + l + "\n")
+                .collect(java.util.stream.Collectors.joining());
     }
 
     private void sendStatus() {

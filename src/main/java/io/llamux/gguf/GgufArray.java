@@ -12,7 +12,7 @@ import java.util.Arrays;
  */
 public final class GgufArray {
     private final GgufValueType elementType;
-    /** byte[] (UINT8, INT8, BOOL), short[], int[], long[], float[], double[], String[] or GgufArray[]. */
+    /** byte[] (UINT8, INT8, BOOL), short[], int[], long[], float[], double[], String[] or Utf8Strings (STRING), or GgufArray[]. */
     private final Object values;
     private final int size;
 
@@ -66,7 +66,7 @@ public final class GgufArray {
         if (elementType != GgufValueType.STRING) {
             throw wrongType("a string");
         }
-        return ((String[]) values)[i];
+        return values instanceof Utf8Strings u ? u.get(i) : ((String[]) values)[i];
     }
 
     public GgufArray getArray(int i) {
@@ -93,7 +93,7 @@ public final class GgufArray {
         if (elementType != GgufValueType.STRING) {
             throw wrongType("a string");
         }
-        return ((String[]) values).clone();
+        return values instanceof Utf8Strings u ? u.toArray() : ((String[]) values).clone();
     }
 
     /** The elements of a numeric array as floats (integers converted, doubles rounded). */
@@ -156,13 +156,19 @@ public final class GgufArray {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof GgufArray a && a.elementType == elementType && a.size == size
-                && Arrays.deepEquals(new Object[] {values}, new Object[] {a.values});
+        if (!(o instanceof GgufArray a) || a.elementType != elementType || a.size != size) {
+            return false;
+        }
+        if (elementType == GgufValueType.STRING) {
+            return Arrays.equals(toStringArray(), a.toStringArray());
+        }
+        return Arrays.deepEquals(new Object[] {values}, new Object[] {a.values});
     }
 
     @Override
     public int hashCode() {
-        return elementType.hashCode() * 31 + Arrays.deepHashCode(new Object[] {values});
+        return elementType.hashCode() * 31 + (elementType == GgufValueType.STRING
+                ? Arrays.hashCode(toStringArray()) : Arrays.deepHashCode(new Object[] {values}));
     }
 
     static double unsignedToDouble(long v) {

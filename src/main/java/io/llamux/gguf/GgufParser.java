@@ -233,13 +233,7 @@ final class GgufParser {
                 }
                 yield b;
             }
-            case STRING -> {
-                String[] s = new String[count];
-                for (int i = 0; i < count; i++) {
-                    s[i] = readString(null, key, i);
-                }
-                yield s;
-            }
+            case STRING -> readStrings(key, count);
             case ARRAY -> {
                 GgufArray[] a = new GgufArray[count];
                 for (int i = 0; i < count; i++) {
@@ -363,6 +357,47 @@ final class GgufParser {
      * it for each of 100,000 vocabulary strings would cost more than reading them.
      */
     private String readString(String what, String key, int index) throws GgufException {
+        int n = stringLength(what, key, index);
+        if (scratch.length < n) {
+            scratch = new byte[Math.max(n, scratch.length * 2)];
+        }
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, scratch, 0, n);
+        int bad = Utf8.firstInvalid(scratch, 0, n);
+        if (bad >= 0) {
+            throw error(pos + bad, describe(what, key, index) + " is not valid UTF-8 (byte " + String.format("%02x", scratch[bad] & 0xFF) + ")");
+        }
+        pos += n;
+        return new String(scratch, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /** A STRING array's elements, checked like {@link #readString} but kept as UTF-8 bytes (see {@link Utf8Strings}). */
+    private Utf8Strings readStrings(String key, int count) throws GgufException {
+        int[] ends = new int[count];
+        byte[] bytes = new byte[(int) Math.min(remaining(), Math.min(8L * count + 16, 1 << 20))]; // grown as strings are read
+        int used = 0;
+        for (int i = 0; i < count; i++) {
+            int n = stringLength(null, key, i);
+            if (bytes.length - used < n) {
+                long grown = Math.max((long) used + n, Math.min(2L * bytes.length, Integer.MAX_VALUE - 8));
+                if (grown > Integer.MAX_VALUE - 8) {
+                    throw error(pos - 8, "the strings of '" + key + "' add up to more than Llamux can hold");
+                }
+                bytes = Arrays.copyOf(bytes, (int) grown);
+            }
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, used, n);
+            int bad = Utf8.firstInvalid(bytes, used, used + n);
+            if (bad >= 0) {
+                throw error(pos + bad - used, describe(null, key, i) + " is not valid UTF-8 (byte " + String.format("%02x", bytes[bad] & 0xFF) + ")");
+            }
+            pos += n;
+            used += n;
+            ends[i] = used;
+        }
+        return new Utf8Strings(bytes, ends);
+    }
+
+    /** Reads a string's u64 length, checked against the bytes left and {@link #MAX_STRING}. */
+    private int stringLength(String what, String key, int index) throws GgufException {
         long at = pos;
         if (remaining() < 8) {
             throw error(pos, "file ends inside the length of " + describe(what, key, index) + " (needs 8 bytes, " + remaining() + " left)");
@@ -375,17 +410,7 @@ final class GgufParser {
         if (len > MAX_STRING) {
             throw error(at, describe(what, key, index) + " is " + len + " bytes long, more than Llamux accepts (" + MAX_STRING + ")");
         }
-        int n = (int) len;
-        if (scratch.length < n) {
-            scratch = new byte[Math.max(n, scratch.length * 2)];
-        }
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, scratch, 0, n);
-        int bad = Utf8.firstInvalid(scratch, n);
-        if (bad >= 0) {
-            throw error(pos + bad, describe(what, key, index) + " is not valid UTF-8 (byte " + String.format("%02x", scratch[bad] & 0xFF) + ")");
-        }
-        pos += n;
-        return new String(scratch, 0, n, StandardCharsets.UTF_8);
+        return (int) len;
     }
 
     private static String describe(String what, String key, int index) {

@@ -1,14 +1,29 @@
 package io.llamux.gguf;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /** Strict UTF-8 checking, as Unicode defines it (no overlong forms, no surrogates, nothing above U+10FFFF). */
 final class Utf8 {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long HIGH_BITS = 0x8080_8080_8080_8080L;
+
     private Utf8() {
     }
 
-    /** The index of the first byte that is not part of a well-formed sequence, or -1 when all are. */
-    static int firstInvalid(byte[] b, int len) {
-        int i = 0;
+    /** The index of the first byte in {@code b[from..to)} that is not part of a well-formed sequence, or -1 when all are. */
+    static int firstInvalid(byte[] b, int from, int to) {
+        int len = to;
+        int i = from;
         while (i < len) {
+            // Vocabularies are mostly ASCII: skip 8 such bytes at a time.
+            while (i + 8 <= len && ((long) LONGS.get(b, i) & HIGH_BITS) == 0) {
+                i += 8;
+            }
+            if (i >= len) {
+                break;
+            }
             int c = b[i] & 0xFF;
             if (c < 0x80) {
                 i++;

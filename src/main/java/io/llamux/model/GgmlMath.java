@@ -47,12 +47,13 @@ final class GgmlMath {
         return Math.fma(s2, j, s2) * s1;
     }
 
+    private static final jdk.incubator.vector.VectorSpecies<Integer> I8 = jdk.incubator.vector.IntVector.SPECIES_256;
     private static final jdk.incubator.vector.FloatVector ROUND = jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.8p23f);
     private static final jdk.incubator.vector.FloatVector ONE = jdk.incubator.vector.FloatVector.broadcast(S8, 1f);
 
     /**
      * {@link #expf} on 8 lanes at once: the same operations lane by lane (FMA is exact on
-     * both sides), hence the same bits; lanes outside the normal range take the scalar path.
+     * both sides), hence the same bits, including the saturated lanes.
      */
     static jdk.incubator.vector.FloatVector expf(jdk.incubator.vector.FloatVector x) {
         var z = x.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.715476p+0f), ROUND);
@@ -60,19 +61,26 @@ final class GgmlMath {
         var negN = n.neg();
         var b = negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.7f7d1cp-20f),
                 negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.62e4p-1f), x));
-        if (n.abs().compare(jdk.incubator.vector.VectorOperators.GT, 126f).anyTrue()) {
-            float[] lanes = x.toArray();
-            for (int l = 0; l < lanes.length; l++) {
-                lanes[l] = expf(lanes[l]);
-            }
-            return jdk.incubator.vector.FloatVector.fromArray(S8, lanes, 0);
-        }
         var e = z.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
         var k = e.add(Float.floatToRawIntBits(1f)).reinterpretAsFloats();
         var u = b.mul(b);
         var p = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f));
         var j = p.fma(u, b.mul(0x1.ffffecp-1f));
-        return j.fma(k, k);
+        var normal = j.fma(k, k);
+        var absN = n.abs();
+        var c = absN.compare(jdk.incubator.vector.VectorOperators.GT, 126f);
+        if (!c.anyTrue()) {
+            return normal;
+        }
+        // Outside the normal range (masked attention scores are -inf): ggml's two-step scaling,
+        // lane by lane as in the scalar form, with blends instead of branches.
+        var nonPositive = n.compare(jdk.incubator.vector.VectorOperators.LE, 0f).cast(I8);
+        var g = jdk.incubator.vector.IntVector.zero(I8).blend(0x82000000, nonPositive);
+        var s1 = g.add(0x7f000000).reinterpretAsFloats();
+        var s2 = ((jdk.incubator.vector.IntVector) e).sub(g).reinterpretAsFloats();
+        var scaled = s2.fma(j, s2).mul(s1);
+        var huge = absN.compare(jdk.incubator.vector.VectorOperators.GT, 192f);
+        return normal.blend(scaled, c).blend(s1.mul(s1), huge);
     }
 
     /** ggml_silu_f32 of the scalar tail: x / (1 + expf(-x)) with the C library's expf. */
@@ -166,6 +174,74 @@ final class GgmlMath {
             sum = Math.fma(a[ao + i], b[bo + i], sum);
         }
         return sum;
+    }
+
+    /**
+     * ggml_norm followed by ggml_mul and ggml_add (gpt2's LayerNorm): the mean from a double
+     * sum rounded to float, the variance by ggml_vec_cvar_f32 (squares summed 8 at a time in
+     * AVX lane order, into a double), {@code 1/sqrt(var + eps)} in float, then
+     * {@code ((x - mean) * scale) * w + b}, each step rounded.
+     */
+    static void layerNorm(float[] out, int oo, float[] x, int xo, float[] w, float[] bias, int n, float eps,
+                          float[] lanes) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += x[xo + i];
+        }
+        float mean = (float) total / n;
+        double sum = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            for (int l = 0; l < 8; l++) {
+                float d = x[xo + i + l] - mean;
+                out[oo + i + l] = d;
+                lanes[l] = d * d;
+            }
+            sum += hsum8(lanes, 0);
+        }
+        for (; i < n; i++) {
+            float d = x[xo + i] - mean;
+            out[oo + i] = d;
+            sum += d * d;
+        }
+        float variance = (float) (sum / n);
+        float scale = 1f / (float) Math.sqrt(variance + eps);
+        for (int j = 0; j < n; j++) {
+            out[oo + j] = out[oo + j] * scale * w[j] + bias[j];
+        }
+    }
+
+    private static float[] geluTable;
+
+    /**
+     * ggml_vec_gelu_f32 as built (GGML_GELU_FP16): tanh-GELU read from a table indexed by the
+     * input rounded to fp16, the entry itself rounded to fp16; inputs at or below -10 give 0,
+     * at or above 10 pass through.
+     */
+    static void gelu(float[] x, int off, int n) {
+        float[] table = geluTable();
+        for (int i = off; i < off + n; i++) {
+            float v = x[i];
+            if (v <= -10f) {
+                x[i] = 0f;
+            } else if (v < 10f) {
+                x[i] = table[Float.floatToFloat16(v) & 0xFFFF];
+            }
+        }
+    }
+
+    private static synchronized float[] geluTable() {
+        if (geluTable == null) {
+            float[] t = new float[1 << 16];
+            for (int h = 0; h < t.length; h++) {
+                float v = Float.float16ToFloat((short) h);
+                float inner = 0.79788456080286535587989211986876f * v * (1.0f + 0.044715f * v * v);
+                float g = 0.5f * v * (1.0f + (float) Math.tanh(inner));
+                t[h] = Float.float16ToFloat(Float.floatToFloat16(g));
+            }
+            geluTable = t;
+        }
+        return geluTable;
     }
 
     /** The AVX horizontal sum of 8 lanes: (l0+l4 + l2+l6) + (l1+l5 + l3+l7). */

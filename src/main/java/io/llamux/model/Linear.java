@@ -95,8 +95,16 @@ public abstract class Linear {
         }
     }
 
-    /** F32 weights: plain float dot products, activations used as they are (as in ggml). */
+    /**
+     * F32 weights: activations used as they are, and the float sums added in the order
+     * llama.cpp's CPU backend adds them, because gpt2's fp16 GELU table turns a one-ulp
+     * difference into a visible one. One token (and shapes tinyBLAS refuses) goes through
+     * ggml_vec_dot_f32; a batch through tinyBLAS's single 8-lane FMA chain, when the row length
+     * is a multiple of 8 and the row count a multiple of 4.
+     */
     static final class F32 extends Linear {
+        private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
+        private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
         private float[] x;
 
         F32(TensorInfo t, MemorySegment data) {
@@ -110,18 +118,70 @@ public abstract class Linear {
 
         @Override
         protected void computeRows(int from, int to, int batch, float[] y, int yOff) {
+            boolean tiny = batch > 1 && cols % 8 == 0 && rows % 4 == 0;
             for (int r = from; r < to; r++) {
                 long off = r * rowBytes;
                 for (int b = 0; b < batch; b++) {
-                    y[yOff + b * rows + r] = VectorMath.dot(data, off, x, b * cols, cols);
+                    y[yOff + b * rows + r] = tiny ? dotTiny(off, b * cols) : dotVec(off, b * cols);
                 }
             }
         }
 
+        private float dotTiny(long off, int xo) {
+            var acc = jdk.incubator.vector.FloatVector.zero(S8);
+            for (int i = 0; i < cols; i += 8) {
+                acc = jdk.incubator.vector.FloatVector.fromMemorySegment(S8, data, off + 4L * i, LE)
+                        .fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i), acc);
+            }
+            return hsum8(acc);
+        }
+
+        private float dotVec(long off, int xo) {
+            int np = cols & ~31;
+            float sum = 0f;
+            if (np > 0) {
+                var s0 = jdk.incubator.vector.FloatVector.zero(S8);
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (int i = 0; i < np; i += 32) {
+                    long o = off + 4L * i;
+                    s0 = load(o).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i), s0);
+                    s1 = load(o + 32).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i + 8), s1);
+                    s2 = load(o + 64).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i + 16), s2);
+                    s3 = load(o + 96).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i + 24), s3);
+                }
+                var a = s0.add(s2).add(s1.add(s3));
+                float t0 = a.lane(0) + a.lane(4);
+                float t1 = a.lane(1) + a.lane(5);
+                float t2 = a.lane(2) + a.lane(6);
+                float t3 = a.lane(3) + a.lane(7);
+                sum = (t0 + t1) + (t2 + t3);
+            }
+            for (int i = np; i < cols; i++) {
+                sum = Math.fma(data.get(F32_LE, off + 4L * i), x[xo + i], sum);
+            }
+            return sum;
+        }
+
+        private jdk.incubator.vector.FloatVector load(long byteOffset) {
+            return jdk.incubator.vector.FloatVector.fromMemorySegment(S8, data, byteOffset, LE);
+        }
+
+        private static float hsum8(jdk.incubator.vector.FloatVector v) {
+            float a0 = v.lane(4) + v.lane(0);
+            float a1 = v.lane(5) + v.lane(1);
+            float a2 = v.lane(6) + v.lane(2);
+            float a3 = v.lane(7) + v.lane(3);
+            return (a0 + a2) + (a1 + a3);
+        }
+
         @Override
         public void dequantizeRow(int r, float[] dst, int off) {
-            MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED
-                    .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), r * rowBytes, dst, off, cols);
+            MemorySegment.copy(data, F32_LE, r * rowBytes, dst, off, cols);
         }
+
+        private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
+                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     }
 }

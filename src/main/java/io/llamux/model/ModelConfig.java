@@ -14,18 +14,26 @@ import io.llamux.gguf.GgufMetadata;
  * @param heads         query heads
  * @param kvHeads       key/value heads (grouped-query attention when fewer than heads)
  * @param headDim       elements per head ({@code attention.key_length}, default dim / heads)
- * @param rmsEps        RMSNorm epsilon
+ * @param rmsEps        normalisation epsilon (RMSNorm for llama/qwen2, LayerNorm for gpt2)
  * @param ropeBase      rotary frequency base ({@code rope.freq_base}, default 10000)
  * @param ropeDims      rotated elements per head ({@code rope.dimension_count}, default headDim)
- * @param rope          how rotary pairs are formed
+ * @param rope          how rotary pairs are formed (NONE: learned positions, gpt2)
  * @param vocabSize     vocabulary entries (rows of the embedding)
  */
 public record ModelConfig(String architecture, int contextLength, int dim, int layers, int ffnDim,
                           int heads, int kvHeads, int headDim, float rmsEps, float ropeBase,
                           int ropeDims, RopeStyle rope, int vocabSize) {
 
-    /** Pairs rotated together: NORM = adjacent (2i, 2i+1), NEOX = (i, i + ropeDims/2). */
-    public enum RopeStyle { NORM, NEOX }
+    /**
+     * Pairs rotated together: NORM = adjacent (2i, 2i+1), NEOX = (i, i + ropeDims/2); NONE: no
+     * rotary embedding (gpt2 adds a learned position embedding instead).
+     */
+    public enum RopeStyle { NORM, NEOX, NONE }
+
+    /** gpt2's block: LayerNorm with biases, fused QKV, GELU, biases on every linear layer. */
+    public boolean isGpt2() {
+        return rope == RopeStyle.NONE;
+    }
 
     public ModelConfig {
         require(dim > 0, "embedding_length must be positive: " + dim);
@@ -68,8 +76,9 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
         RopeStyle rope = switch (arch) {
             case "llama" -> RopeStyle.NORM;
             case "qwen2" -> RopeStyle.NEOX;
+            case "gpt2" -> RopeStyle.NONE;
             default -> throw new IllegalArgumentException("architecture '" + arch
-                    + "' is not supported (supported: llama, qwen2)");
+                    + "' is not supported (supported: llama, qwen2, gpt2)");
         };
         int dim = required(md, "embedding_length");
         int heads = required(md, "attention.head_count");
@@ -82,7 +91,8 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
                 heads,
                 md.archInt("attention.head_count_kv", heads),
                 headDim,
-                md.archFloat("attention.layer_norm_rms_epsilon", 1e-5f),
+                rope == RopeStyle.NONE ? requiredFloat(md, "attention.layer_norm_epsilon")
+                        : md.archFloat("attention.layer_norm_rms_epsilon", 1e-5f),
                 md.archFloat("rope.freq_base", 10000f),
                 md.archInt("rope.dimension_count", headDim),
                 rope,
@@ -94,6 +104,13 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
             throw new IllegalArgumentException("missing metadata key " + md.archKey(suffix));
         }
         return md.archInt(suffix, -1);
+    }
+
+    private static float requiredFloat(GgufMetadata md, String suffix) {
+        if (!md.archHas(suffix)) {
+            throw new IllegalArgumentException("missing metadata key " + md.archKey(suffix));
+        }
+        return md.archFloat(suffix, Float.NaN);
     }
 
     private static void require(boolean ok, String message) {

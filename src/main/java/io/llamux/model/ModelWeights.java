@@ -16,24 +16,37 @@ import java.util.Optional;
  * float arrays.
  */
 public final class ModelWeights {
-    /** One transformer block. The biases are null for architectures without them (llama). */
-    public record Layer(float[] attnNorm, Linear wq, Linear wk, Linear wv, Linear wo,
-                        float[] bq, float[] bk, float[] bv,
-                        float[] ffnNorm, Linear gate, Linear up, Linear down) {
+    /**
+     * One transformer block. Fields an architecture does not have are null: biases for llama;
+     * for gpt2 wq/wk/wv are replaced by the fused {@code wqkv} (output rows: Q, then K, then V)
+     * and there is no gate.
+     */
+    public record Layer(float[] attnNorm, float[] attnNormBias, Linear wqkv, float[] bqkv,
+                        Linear wq, Linear wk, Linear wv, Linear wo,
+                        float[] bq, float[] bk, float[] bv, float[] bo,
+                        float[] ffnNorm, float[] ffnNormBias, Linear gate, Linear up, float[] bUp,
+                        Linear down, float[] bDown) {
     }
 
     public final ModelConfig config;
     public final Linear tokenEmbedding;
     public final Layer[] layers;
     public final float[] outputNorm;
+    /** The output norm's bias (gpt2), or null. */
+    public final float[] outputNormBias;
+    /** Learned position embeddings, one row per position (gpt2), or null. */
+    public final Linear positionEmbedding;
     /** The output head: {@code output.weight}, or the token embedding when the file has none (tied). */
     public final Linear output;
 
-    private ModelWeights(ModelConfig config, Linear tokenEmbedding, Layer[] layers, float[] outputNorm, Linear output) {
+    private ModelWeights(ModelConfig config, Linear tokenEmbedding, Linear positionEmbedding, Layer[] layers,
+                         float[] outputNorm, float[] outputNormBias, Linear output) {
         this.config = config;
         this.tokenEmbedding = tokenEmbedding;
+        this.positionEmbedding = positionEmbedding;
         this.layers = layers;
         this.outputNorm = outputNorm;
+        this.outputNormBias = outputNormBias;
         this.output = output;
     }
 
@@ -52,29 +65,51 @@ public final class ModelWeights {
         ModelConfig c = ModelConfig.fromMetadata(file.metadata(), Math.toIntExact(embd.ne(1)));
         Binder b = new Binder(file, linears);
         Linear tokenEmbedding = b.matrix("token_embd.weight", c.dim(), c.vocabSize());
-        boolean biases = c.architecture().equals("qwen2");
         Layer[] layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
-            String p = "blk." + i + ".";
-            layers[i] = new Layer(
-                    b.vector(p + "attn_norm.weight", c.dim()),
-                    b.matrix(p + "attn_q.weight", c.dim(), c.qDim()),
-                    b.matrix(p + "attn_k.weight", c.dim(), c.kvDim()),
-                    b.matrix(p + "attn_v.weight", c.dim(), c.kvDim()),
-                    b.matrix(p + "attn_output.weight", c.qDim(), c.dim()),
-                    biases ? b.optionalVector(p + "attn_q.bias", c.qDim()) : null,
-                    biases ? b.optionalVector(p + "attn_k.bias", c.kvDim()) : null,
-                    biases ? b.optionalVector(p + "attn_v.bias", c.kvDim()) : null,
-                    b.vector(p + "ffn_norm.weight", c.dim()),
-                    b.matrix(p + "ffn_gate.weight", c.dim(), c.ffnDim()),
-                    b.matrix(p + "ffn_up.weight", c.dim(), c.ffnDim()),
-                    b.matrix(p + "ffn_down.weight", c.ffnDim(), c.dim()));
+            layers[i] = c.isGpt2() ? gpt2Layer(b, c, "blk." + i + ".") : llamaLayer(b, c, "blk." + i + ".");
         }
         float[] outputNorm = b.vector("output_norm.weight", c.dim());
+        float[] outputNormBias = c.isGpt2() ? b.vector("output_norm.bias", c.dim()) : null;
+        Linear position = c.isGpt2() ? b.matrix("position_embd.weight", c.dim(), c.contextLength()) : null;
         Linear output = file.tensor("output.weight").isPresent()
                 ? b.matrix("output.weight", c.dim(), c.vocabSize())
                 : tokenEmbedding;
-        return new ModelWeights(c, tokenEmbedding, layers, outputNorm, output);
+        return new ModelWeights(c, tokenEmbedding, position, layers, outputNorm, outputNormBias, output);
+    }
+
+    /** llama and qwen2 (qwen2 adds optional q/k/v biases). */
+    private static Layer llamaLayer(Binder b, ModelConfig c, String p) {
+        boolean biases = c.architecture().equals("qwen2");
+        return new Layer(
+                b.vector(p + "attn_norm.weight", c.dim()), null, null, null,
+                b.matrix(p + "attn_q.weight", c.dim(), c.qDim()),
+                b.matrix(p + "attn_k.weight", c.dim(), c.kvDim()),
+                b.matrix(p + "attn_v.weight", c.dim(), c.kvDim()),
+                b.matrix(p + "attn_output.weight", c.qDim(), c.dim()),
+                biases ? b.optionalVector(p + "attn_q.bias", c.qDim()) : null,
+                biases ? b.optionalVector(p + "attn_k.bias", c.kvDim()) : null,
+                biases ? b.optionalVector(p + "attn_v.bias", c.kvDim()) : null,
+                null,
+                b.vector(p + "ffn_norm.weight", c.dim()), null,
+                b.matrix(p + "ffn_gate.weight", c.dim(), c.ffnDim()),
+                b.matrix(p + "ffn_up.weight", c.dim(), c.ffnDim()), null,
+                b.matrix(p + "ffn_down.weight", c.ffnDim(), c.dim()), null);
+    }
+
+    /** gpt2: LayerNorms with biases, fused QKV, biases on every linear layer, no gate. */
+    private static Layer gpt2Layer(Binder b, ModelConfig c, String p) {
+        int qkv = c.qDim() + 2 * c.kvDim();
+        return new Layer(
+                b.vector(p + "attn_norm.weight", c.dim()), b.vector(p + "attn_norm.bias", c.dim()),
+                b.matrix(p + "attn_qkv.weight", c.dim(), qkv), b.vector(p + "attn_qkv.bias", qkv),
+                null, null, null,
+                b.matrix(p + "attn_output.weight", c.qDim(), c.dim()),
+                null, null, null, b.vector(p + "attn_output.bias", c.dim()),
+                b.vector(p + "ffn_norm.weight", c.dim()), b.vector(p + "ffn_norm.bias", c.dim()),
+                null,
+                b.matrix(p + "ffn_up.weight", c.dim(), c.ffnDim()), b.vector(p + "ffn_up.bias", c.ffnDim()),
+                b.matrix(p + "ffn_down.weight", c.ffnDim(), c.dim()), b.vector(p + "ffn_down.bias", c.dim()));
     }
 
     /** Looks tensors up and checks their shapes. */

@@ -32,6 +32,10 @@ public final class Transformer {
     private final float[] att;
     private final float[] hb;
     private final float[] hb2;
+    /** gpt2's fused Q/K/V output, null for other architectures. */
+    private final float[] qkv;
+    private final float[] posRow;
+    private final float[] lanes8 = new float[8];
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final float thetaScale;
@@ -57,7 +61,13 @@ public final class Transformer {
         v = new float[mb * c.kvDim()];
         att = new float[mb * c.qDim()];
         hb = new float[mb * c.ffnDim()];
-        hb2 = new float[mb * c.ffnDim()];
+        hb2 = c.isGpt2() ? null : new float[mb * c.ffnDim()];
+        qkv = c.isGpt2() ? new float[mb * (c.qDim() + 2 * c.kvDim())] : null;
+        posRow = c.isGpt2() ? new float[c.dim()] : null;
+        if (c.isGpt2() && contextSize > c.contextLength()) {
+            throw new IllegalArgumentException("gpt2 has learned positions for " + c.contextLength()
+                    + " tokens; the context cannot be " + contextSize);
+        }
         ropeCos = new float[mb * c.ropeDims() / 2];
         ropeSin = new float[mb * c.ropeDims() / 2];
         thetaScale = (float) Math.pow(c.ropeBase(), -2.0f / c.ropeDims());
@@ -114,6 +124,18 @@ public final class Transformer {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + c.vocabSize());
             }
             w.tokenEmbedding.dequantizeRow(token, x, b * dim);
+            if (w.positionEmbedding != null) {
+                w.positionEmbedding.dequantizeRow(pos + b, posRow, 0);
+                for (int i = 0; i < dim; i++) {
+                    x[b * dim + i] += posRow[i];
+                }
+            }
+        }
+        if (c.isGpt2()) {
+            for (int l = 0; l < c.layers(); l++) {
+                gpt2Block(w.layers[l], l, n, pos);
+            }
+            return;
         }
         ropeTables(n, pos);
         for (int l = 0; l < c.layers(); l++) {
@@ -152,12 +174,52 @@ public final class Transformer {
         }
     }
 
+    /**
+     * A gpt2 block: LayerNorm, fused QKV (+ bias) split into Q, K, V, attention without
+     * rotary embedding, output projection (+ bias) and residual; LayerNorm, up (+ bias), GELU,
+     * down (+ bias) and residual.
+     */
+    private void gpt2Block(ModelWeights.Layer layer, int l, int n, int pos) {
+        int dim = c.dim();
+        int width = c.qDim() + 2 * c.kvDim();
+        for (int b = 0; b < n; b++) {
+            GgmlMath.layerNorm(xb, b * dim, x, b * dim, layer.attnNorm(), layer.attnNormBias(), dim, c.rmsEps(), lanes8);
+        }
+        layer.wqkv().matmul(xb, n, qkv, pool);
+        addBias(qkv, layer.bqkv(), n);
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(qkv, b * width, q, b * c.qDim(), c.qDim());
+            System.arraycopy(qkv, b * width + c.qDim(), k, b * c.kvDim(), c.kvDim());
+            System.arraycopy(qkv, b * width + c.qDim() + c.kvDim(), v, b * c.kvDim(), c.kvDim());
+        }
+        cache.store(l, pos, n, k, v);
+        attention.attend(l, n, pos);
+        layer.wo().matmul(att, n, xb, pool);
+        addBias(xb, layer.bo(), n);
+        VectorMath.add(x, xb, n * dim);
+
+        for (int b = 0; b < n; b++) {
+            GgmlMath.layerNorm(xb, b * dim, x, b * dim, layer.ffnNorm(), layer.ffnNormBias(), dim, c.rmsEps(), lanes8);
+        }
+        layer.up().matmul(xb, n, hb, pool);
+        addBias(hb, layer.bUp(), n);
+        GgmlMath.gelu(hb, 0, n * c.ffnDim());
+        layer.down().matmul(hb, n, xb, pool);
+        addBias(xb, layer.bDown(), n);
+        VectorMath.add(x, xb, n * dim);
+    }
+
     /** Final norm and output head for the last {@code rowsWanted} tokens of the batch of {@code n}. */
     private void logits(int n, float[] out, int outOff, int rowsWanted) {
         int dim = c.dim();
         int first = n - rowsWanted;
         for (int b = 0; b < rowsWanted; b++) {
-            VectorMath.rmsNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, dim, c.rmsEps());
+            if (c.isGpt2()) {
+                GgmlMath.layerNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, w.outputNormBias, dim, c.rmsEps(),
+                        lanes8);
+            } else {
+                VectorMath.rmsNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, dim, c.rmsEps());
+            }
         }
         w.output.matmul(xb, rowsWanted, out, outOff, pool);
     }

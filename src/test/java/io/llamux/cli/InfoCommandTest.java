@@ -111,6 +111,21 @@ class InfoCommandTest {
         assertTrue(r.out().contains("BOS / EOS                50256 / 50256"), r.out());
     }
 
+    /** general.file_type names the recipe; the synthetic files are named after it (golden/README.md). */
+    @Test
+    void fileTypeNamesMatchTheQuantizationRecipe() throws IOException {
+        for (Path file : allFiles()) {
+            String stem = file.getFileName().toString().replace(".gguf", "");
+            if (!stem.matches("synthetic-[A-Z0-9_]+(-mixed)?") || stem.equals("synthetic-F32")) {
+                continue; // synthetic-F32 came from llama2.c and has no file_type
+            }
+            JsonNode j = new ObjectMapper().readTree(llamux("info", "--json", file.toString()).out());
+            assertEquals(stem.replace("synthetic-", "").replace("-mixed", ""), j.get("file_type_name").asText(), stem);
+        }
+        Run r = llamux("info", SHARED.resolve("models/synthetic-Q4_K_M-mixed.gguf").toString());
+        assertTrue(r.out().contains("file type                15 (Q4_K_M)"), r.out());
+    }
+
     @Test
     void errorsAreOneLineWithExitCodeOne(@TempDir Path dir) throws IOException {
         Run r = llamux("info", dir.resolve("missing.gguf").toString());

@@ -186,7 +186,7 @@ class RequestLoopTest {
             assertNotNull(status);
         } while (status.type() != Wire.MSG_STATUS);
         assertEquals(0, status.id());
-        assertTrue(status.text().startsWith("model: scripted\n"), status.text());
+        assertTrue(status.text().startsWith("  model: scripted\n  uptime: "), status.text());
         assertTrue(status.text().contains("requests: 1 served"), status.text());
         assertTrue(status.text().contains("3 generated at 123.5 tok/s"), status.text());
     }

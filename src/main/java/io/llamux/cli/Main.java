@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
             RunCommand.class,
             PerplexityCommand.class,
             BenchCommand.class,
+            DaemonCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,169 @@
+package io.llamux.cli;
+
+import ch.qos.logback.classic.Level;
+import io.llamux.daemon.Channel;
+import io.llamux.daemon.DaemonLogging;
+import io.llamux.daemon.DeviceChannel;
+import io.llamux.daemon.ModelMemory;
+import io.llamux.daemon.Notifier;
+import io.llamux.daemon.RequestLoop;
+import io.llamux.daemon.RequestSettings;
+import io.llamux.daemon.SystemdNotifier;
+import io.llamux.engine.Engine;
+import io.llamux.gguf.GgufFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** {@code llamux daemon} (installed as {@code llamuxd}): serves /proc/llamux through /dev/llamux. */
+@Command(name = "daemon", mixinStandardHelpOptions = true, sortOptions = false,
+        headerHeading = "%n", header = "Serve /proc/llamux: answer prompts that users write to the kernel.",
+        descriptionHeading = "%nDescription:%n%n",
+        description = {
+            "Copies MODEL into huge-page memory, loads it, opens the llamux module's device and answers each "
+                    + "prompt written to /proc/llamux/prompt; the writer reads the answer from /proc/llamux/generate. "
+                    + "Settings a user writes to /proc/llamux/config (temperature=0.7 max_tokens=200 ...) override "
+                    + "--defaults for that user's requests.",
+            "",
+            "Requests are answered one at a time, round robin between users. Logs go to standard output, one "
+                    + "line per request with its id, uid, token counts and speeds, never the text. Under systemd "
+                    + "(Type=notify) it reports READY=1 once the model is loaded, and STATUS= lines. SIGTERM stops it."},
+        optionListHeading = "%nOptions:%n",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:stopped by a signal", "1:the model or the device could not be used, or the device failed",
+            "2:bad command line"})
+public final class DaemonCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger("io.llamux.daemon.Daemon");
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--device", paramLabel = "PATH", defaultValue = "/dev/llamux",
+            description = "The llamux module's device. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--device-wait", paramLabel = "SECONDS", defaultValue = "10",
+            description = "How long to wait for the device to appear after the module loads. Default: ${DEFAULT-VALUE}.")
+    int deviceWait;
+
+    @Option(names = "--huge-pages", paramLabel = "MODE", defaultValue = "auto",
+            description = "Model memory: auto (reserved huge pages, else transparent huge pages), hugetlb "
+                    + "(reserved huge pages or fail), off. Default: ${DEFAULT-VALUE}.")
+    String hugePages;
+
+    @Option(names = "--defaults", paramLabel = "SETTINGS", defaultValue = "",
+            description = "Default settings in /proc/llamux/config syntax, e.g. \"temperature=0.7 max_tokens=200\". "
+                    + "Without: llama.cpp's sampling defaults, a random seed per request, max_tokens=256.")
+    String defaults;
+
+    @Option(names = "--max-held", paramLabel = "N", defaultValue = "16",
+            description = "Waiting requests the daemon takes from the kernel; the rest wait in the kernel's queue, "
+                    + "which survives a daemon restart. Default: ${DEFAULT-VALUE}.")
+    int maxHeld;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "error, warn, info or debug. Default: ${DEFAULT-VALUE}.")
+    String logLevel;
+
+    @Override
+    public Integer call() throws Exception {
+        Level level = Level.toLevel(logLevel.toUpperCase(Locale.ROOT), null);
+        if (level == null) throw new ParameterException(spec.commandLine(), "unknown --log-level " + logLevel);
+        ModelMemory.Policy policy = switch (hugePages) {
+            case "auto" -> ModelMemory.Policy.AUTO;
+            case "hugetlb" -> ModelMemory.Policy.HUGETLB;
+            case "off" -> ModelMemory.Policy.OFF;
+            default -> throw new ParameterException(spec.commandLine(), "--huge-pages takes auto, hugetlb or off, not " + hugePages);
+        };
+        if (maxHeld < 1) throw new ParameterException(spec.commandLine(), "--max-held must be at least 1");
+        RequestSettings settings;
+        try {
+            settings = RequestSettings.defaults().apply(defaults);
+        } catch (RequestSettings.BadSettingException e) {
+            throw new ParameterException(spec.commandLine(), "--defaults: " + e.getMessage());
+        }
+        Path modelPath = model.modelPath();
+        DaemonLogging.configure(level);
+        Notifier notifier = SystemdNotifier.fromEnvironment();
+        log.info("llamuxd starting: pid {}, Java {}, model {}, defaults {}", ProcessHandle.current().pid(),
+                Runtime.version(), modelPath, settings.describe());
+        notifier.status("loading " + modelPath);
+
+        long t0 = System.nanoTime();
+        try (ModelMemory memory = ModelMemory.load(modelPath, policy);
+             GgufFile gguf = GgufFile.parse(modelPath.toString(), memory.bytes());
+             Engine engine = Engine.load(gguf, model.engineOptions())) {
+            long loadMs = (System.nanoTime() - t0) / 1_000_000;
+            log.info("model loaded in {} ms: {}", loadMs, engine.info().summary());
+            String modelStatus = "daemon: llamuxd pid " + ProcessHandle.current().pid() + "\n"
+                    + "model: " + engine.info().summary() + "\n"
+                    + "file: " + modelPath + "\n"
+                    + "memory: " + memory.describe() + "\n"
+                    + "defaults: " + settings.describe() + "\n";
+            try (Channel channel = openDevice()) {
+                log.info("serving {}", device);
+                SecureRandom random = new SecureRandom();
+                RequestLoop loop = new RequestLoop(channel, engine::generate, settings, () -> modelStatus, notifier,
+                        () -> random.nextLong() & 0xFFFF_FFFFL, maxHeld);
+                notifier.notify("READY=1\nSTATUS=serving " + device + ": " + engine.info().name() + ", "
+                        + memory.backing().description);
+                return serveUntilSignal(loop, notifier);
+            }
+        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
+            log.error("llamuxd: {}", e.getMessage());
+            notifier.status("failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Runs the loop on this thread; SIGTERM/SIGINT stop it through a shutdown hook that waits for the cleanup. */
+    private int serveUntilSignal(RequestLoop loop, Notifier notifier) throws InterruptedException {
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            log.info("stopping (signal)");
+            notifier.notify("STOPPING=1");
+            loop.stop();
+            try {
+                finished.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "llamux-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            loop.run();
+            log.info("stopped");
+            return 0;
+        } catch (IOException e) {
+            log.error("llamuxd: {}", e.getMessage());
+            return 1;
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private Channel openDevice() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(deviceWait);
+        while (!Files.exists(Path.of(device)) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return DeviceChannel.open(device);
+    }
+}

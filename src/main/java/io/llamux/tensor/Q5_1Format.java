@@ -57,24 +57,24 @@ final class Q5_1Format implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         float offsets = 0;
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_1Activation.BYTES;
             float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + Q8_1Activation.D);
             offsets += Mem.f16(w, wb + M) * Mem.f16(act, ab + Q8_1Activation.S);
-            int qh = Mem.i32(w, wb + QH);
-            IntVector sum = IntVector.zero(Simd.I);
-            for (int k = 0; k < QK / 2; k += Simd.L) {
-                IntVector q = Simd.i8(w, wb + QS + k);
-                IntVector lo = q.and(0xF).or(Simd.bits(qh, k, 4));
-                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).or(Simd.bits(qh, k + 16, 4));
-                sum = sum.add(lo.mul(Simd.i8(act, ab + Q8_1Activation.QS + k)))
-                        .add(hi.mul(Simd.i8(act, ab + Q8_1Activation.QS + QK / 2 + k)));
-            }
-            acc = Simd.scaleAdd(sum, d, acc);
+            // Lanes 0-3: low nibbles (elements 0-15), lanes 4-7: high nibbles (16-31).
+            IntVector q = Simd.words16Twice(w, wb + QS).lanewise(VectorOperators.LSHR, Simd.NIBBLE_SHIFT);
+            IntVector h = IntVector.broadcast(Simd.W8, Mem.i32(w, wb + QH)).lanewise(VectorOperators.LSHR, Simd.WORD_BIT);
+            IntVector sums = Simd.chunkDot(
+                    Simd.field(q, 0, 0xF).or(Simd.field(h, 0, 1).lanewise(VectorOperators.LSHL, 4)),
+                    Simd.field(q, 8, 0xF).or(Simd.field(h, 1, 1).lanewise(VectorOperators.LSHL, 4)),
+                    Simd.field(q, 16, 0xF).or(Simd.field(h, 2, 1).lanewise(VectorOperators.LSHL, 4)),
+                    Simd.field(q, 24, 0xF).or(Simd.field(h, 3, 1).lanewise(VectorOperators.LSHL, 4)),
+                    Simd.words(act, ab + Q8_1Activation.QS));
+            acc = Simd.fma8(d, sums, acc);
         }
-        return Simd.sum(acc) + offsets;
+        return Simd.hsum8(acc) + offsets;
     }
 }

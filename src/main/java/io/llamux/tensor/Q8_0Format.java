@@ -45,17 +45,16 @@ final class Q8_0Format implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * BYTES;
             float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + D);
-            IntVector sum = IntVector.zero(Simd.I);
-            for (int k = 0; k < QK; k += Simd.L) {
-                sum = sum.add(Simd.i8(w, wb + QS + k).mul(Simd.i8(act, ab + QS + k)));
-            }
-            acc = Simd.scaleAdd(sum, d, acc);
+            IntVector q = Simd.words(w, wb + QS);
+            IntVector sums = Simd.chunkDot(Simd.sbyte(q, 0), Simd.sbyte(q, 1), Simd.sbyte(q, 2), Simd.sbyte(q, 3),
+                    Simd.words(act, ab + QS));
+            acc = Simd.fma8(d, sums, acc);
         }
-        return Simd.sum(acc);
+        return Simd.hsum8(acc);
     }
 }

@@ -127,4 +127,107 @@ final class Simd {
         return ((IntVector) ShortVector.fromMemorySegment(H, s, off, LE)
                 .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
+
+    // ---- llama.cpp's AVX2 arithmetic, reproduced lane for lane --------------------------------
+    //
+    // ggml's x86 kernels (ggml-cpu/arch/x86/quants.c, vec.cpp; llamafile's tinyBLAS for prompt
+    // batches) keep 8 float lanes. For the quantized types, lane i of a block or super-block holds
+    // the exact integer sum over the elements e with (e mod 32) / 4 == i (maddubs + madd pair
+    // them that way), each block adds d * lane by FMA, and the end sums the lanes as
+    // ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). Doing exactly the same here makes the products equal
+    // llama.cpp's to the bit, so an 8-bit activation never rounds the other way downstream.
+
+    /** 8 int lanes: lane i is the 32-bit word of bytes 4i..4i+3 of a 32-element chunk. */
+    static final VectorSpecies<Integer> W8 = IntVector.SPECIES_256;
+    /** The 8 float lanes of ggml's accumulators. */
+    static final VectorSpecies<Float> A8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Short> H8 = ShortVector.SPECIES_128;
+    /** Lanes 4..7: the second 16 elements of a 32-element chunk. */
+    static final VectorMask<Integer> UPPER4 = VectorMask.fromLong(W8, 0xF0);
+    /** Bit 4i of a 32-bit mask per lane, for the 5th bits of Q5_0/Q5_1. */
+    static final IntVector WORD_BIT = IntVector.zero(W8).addIndex(4);
+    /** 0 for lanes 0..3, 4 for lanes 4..7: the low or high nibble of a Q4_0-style block. */
+    static final IntVector NIBBLE_SHIFT = IntVector.zero(W8).blend(4, UPPER4);
+    private static final VectorShuffle<Integer> DUP4 = VectorShuffle.fromOp(W8, i -> i & 3);
+
+    /** 32 bytes at {@code off} as 8 words. */
+    static IntVector words(MemorySegment s, long off) {
+        return IntVector.fromMemorySegment(W8, s, off, LE);
+    }
+
+    /** 16 bytes at {@code off} as 4 words, repeated in lanes 4..7 (nibble-packed 32-blocks). */
+    static IntVector words16Twice(MemorySegment s, long off) {
+        return ((IntVector) IntVector.fromMemorySegment(IntVector.SPECIES_128, s, off, LE).castShape(W8, 0))
+                .rearrange(DUP4);
+    }
+
+    /** Byte {@code t} of each word, sign-extended: element 4i+t of a chunk of int8 quants. */
+    static IntVector sbyte(IntVector words, int t) {
+        return words.lanewise(VectorOperators.LSHL, 24 - 8 * t).lanewise(VectorOperators.ASHR, 24);
+    }
+
+    /** {@code (words >>> shift) & mask} per lane. */
+    static IntVector field(IntVector words, int shift, int mask) {
+        return words.lanewise(VectorOperators.LSHR, shift).and(mask);
+    }
+
+    /** The 8-lane chunk sum of {@code weights[t] * int8 activations} over t = 0..3. */
+    static IntVector chunkDot(IntVector w0, IntVector w1, IntVector w2, IntVector w3, IntVector act) {
+        return w0.mul(sbyte(act, 0)).add(w1.mul(sbyte(act, 1))).add(w2.mul(sbyte(act, 2))).add(w3.mul(sbyte(act, 3)));
+    }
+
+    /** {@code lo} in lanes 0..3 and {@code hi} in lanes 4..7 (per-16-element scales). */
+    static IntVector pair(int lo, int hi) {
+        return IntVector.broadcast(W8, lo).blend(hi, UPPER4);
+    }
+
+    /** {@code acc + d * sums}, one rounding per lane: _mm256_fmadd_ps(d, cvtepi32_ps(sums), acc). */
+    static FloatVector fma8(float d, IntVector sums, FloatVector acc) {
+        return ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(A8, d), acc);
+    }
+
+    /** ggml's hsum_float_8: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). */
+    static float hsum8(FloatVector v) {
+        float r0 = v.lane(0) + v.lane(4);
+        float r1 = v.lane(1) + v.lane(5);
+        float r2 = v.lane(2) + v.lane(6);
+        float r3 = v.lane(3) + v.lane(7);
+        return (r0 + r2) + (r1 + r3);
+    }
+
+    /** GGML_F32x8_REDUCE's last steps on one vector: ((l0+l4)+(l1+l5)) + ((l2+l6)+(l3+l7)). */
+    static float hadd8(FloatVector v) {
+        float t0 = v.lane(0) + v.lane(4);
+        float t1 = v.lane(1) + v.lane(5);
+        float t2 = v.lane(2) + v.lane(6);
+        float t3 = v.lane(3) + v.lane(7);
+        return (t0 + t1) + (t2 + t3);
+    }
+
+    /** 8 IEEE halves at {@code off}, widened exactly. */
+    static FloatVector f16x8(MemorySegment s, long off) {
+        IntVector h = ((IntVector) ShortVector.fromMemorySegment(H8, s, off, LE)
+                .convertShape(VectorOperators.S2I, W8, 0)).and(0xFFFF);
+        IntVector em = h.and(0x7FFF);
+        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        magnitude = magnitude.blend(shifted.or(0x7F800000), em.compare(VectorOperators.GE, 0x7C00));
+        return magnitude.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** 8 bfloat16 values at {@code off}, widened exactly. */
+    static FloatVector bf16x8(MemorySegment s, long off) {
+        return ((IntVector) ShortVector.fromMemorySegment(H8, s, off, LE)
+                .convertShape(VectorOperators.S2I, W8, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** 8 floats at {@code off}. */
+    static FloatVector f32x8(MemorySegment s, long off) {
+        return FloatVector.fromMemorySegment(A8, s, off, LE);
+    }
+
+    /** 8 int16 values at {@code off} (8 pairs of bytes), sign-extended. */
+    static IntVector i16x8(MemorySegment s, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(H8, s, off, LE).convertShape(VectorOperators.S2I, W8, 0);
+    }
 }

@@ -58,7 +58,9 @@ class TransformerTest {
     void theTokenLoopAllocatesNothing() throws Exception {
         assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        for (String m : new String[]{"synthetic-F32", "synthetic-Q4_K_M"}) {
+        // F32 weights: the forward pass's own code without the quantized kernels, which have
+        // their own allocation budget in io.llamux.tensor.
+        for (String m : new String[]{"synthetic-F32"}) {
             try (GgufFile f = GgufFile.open(MODELS.resolve(m + ".gguf"));
                  WorkerPool pool = new WorkerPool(1)) {
                 Transformer t = new Transformer(ModelWeights.load(f, new LinearFactory(16)), pool, 256, 16);

@@ -38,22 +38,49 @@ final class F16Format implements WeightFormat {
         }
     }
 
+    /**
+     * ggml_vec_dot_f16's AVX2 order (the single-token path): four 8-lane FMA accumulators over steps of 32, reduced as GGML_F32x8_REDUCE, tail in double.
+     */
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
-        // One accumulator and one loop: each widening is a large inlined body, and C2 gives up
-        // inlining (boxing every vector) when a method holds too many of them.
-        int step = Simd.FL;
-        FloatVector acc = FloatVector.zero(Simd.F);
-        int i = 0;
-        for (; i + step <= n; i += step) {
+        int np = n & ~31;
+        FloatVector s0 = FloatVector.zero(Simd.A8);
+        FloatVector s1 = FloatVector.zero(Simd.A8);
+        FloatVector s2 = FloatVector.zero(Simd.A8);
+        FloatVector s3 = FloatVector.zero(Simd.A8);
+        // Steps of 8 go to s0, s1, s2, s3 in turn (ggml's four accumulators); rotating the roles
+        // keeps one conversion call site, which C2 inlines (four copies it would not).
+        for (int i = 0; i < np; i += 8) {
             long o = (long) i * BYTES;
-            acc = Simd.f16(w, wByteOffset + o).fma(Simd.f16(act, actByteOffset + o), acc);
+            FloatVector next = Simd.f16x8(w, wByteOffset + o).fma(Simd.f16x8(act, actByteOffset + o), s0);
+            s0 = s1;
+            s1 = s2;
+            s2 = s3;
+            s3 = next;
         }
-        float sum = Simd.sum(acc);
-        for (; i < n; i++) {
+        // GGML_F32x8_REDUCE, then the tail in double (the products of halves are exact in float).
+        double sum = Simd.hadd8(s0.add(s2).add(s1.add(s3)));
+        for (int i = np; i < n; i++) {
             long o = (long) i * BYTES;
             sum += get(w, wByteOffset + o) * get(act, actByteOffset + o);
         }
-        return sum;
+        return (float) sum;
+    }
+
+    /**
+     * llamafile's tinyBLAS order, which llama.cpp uses instead for a batch of two or more
+     * tokens when n is a multiple of 8: one 8-lane FMA chain, then hsum_float_8.
+     */
+    @Override
+    public float dotForBatch(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        if (n % 8 != 0) {
+            return dot(w, wByteOffset, act, actByteOffset, n);
+        }
+        FloatVector acc = FloatVector.zero(Simd.A8);
+        for (int i = 0; i < n; i += 8) {
+            long o = (long) i * BYTES;
+            acc = Simd.f16x8(w, wByteOffset + o).fma(Simd.f16x8(act, actByteOffset + o), acc);
+        }
+        return Simd.hsum8(acc);
     }
 }

@@ -27,26 +27,49 @@ final class F32Format implements WeightFormat {
         MemorySegment.copy(w, Mem.F32, byteOffset, out, outOffset, n);
     }
 
+    /**
+     * ggml_vec_dot_f32's AVX2 order (the single-token path): four 8-lane FMA accumulators over steps of 32, reduced as GGML_F32x8_REDUCE, tail in float.
+     */
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
-        int step = Simd.FL;
-        FloatVector acc0 = FloatVector.zero(Simd.F);
-        FloatVector acc1 = FloatVector.zero(Simd.F);
-        int i = 0;
-        for (; i + 2 * step <= n; i += 2 * step) {
+        int np = n & ~31;
+        FloatVector s0 = FloatVector.zero(Simd.A8);
+        FloatVector s1 = FloatVector.zero(Simd.A8);
+        FloatVector s2 = FloatVector.zero(Simd.A8);
+        FloatVector s3 = FloatVector.zero(Simd.A8);
+        // Steps of 8 go to s0, s1, s2, s3 in turn (ggml's four accumulators); rotating the roles
+        // keeps one conversion call site, which C2 inlines (four copies it would not).
+        for (int i = 0; i < np; i += 8) {
             long o = (long) i * BYTES;
-            acc0 = Simd.f32(w, wByteOffset + o).fma(Simd.f32(act, actByteOffset + o), acc0);
-            acc1 = Simd.f32(w, wByteOffset + o + step * BYTES).fma(Simd.f32(act, actByteOffset + o + step * BYTES), acc1);
+            FloatVector next = Simd.f32x8(w, wByteOffset + o).fma(Simd.f32x8(act, actByteOffset + o), s0);
+            s0 = s1;
+            s1 = s2;
+            s2 = s3;
+            s3 = next;
         }
-        for (; i + step <= n; i += step) {
+        // GGML_F32x8_REDUCE, then the tail in float (a*b+c, which the C compiler contracts to FMA).
+        float sum = Simd.hadd8(s0.add(s2).add(s1.add(s3)));
+        for (int i = np; i < n; i++) {
             long o = (long) i * BYTES;
-            acc0 = Simd.f32(w, wByteOffset + o).fma(Simd.f32(act, actByteOffset + o), acc0);
-        }
-        float sum = Simd.sum(acc0.add(acc1));
-        for (; i < n; i++) {
-            long o = (long) i * BYTES;
-            sum += Mem.f32(w, wByteOffset + o) * Mem.f32(act, actByteOffset + o);
+            sum = Math.fma(Mem.f32(w, wByteOffset + o), Mem.f32(act, actByteOffset + o), sum);
         }
         return sum;
+    }
+
+    /**
+     * llamafile's tinyBLAS order, which llama.cpp uses instead for a batch of two or more
+     * tokens when n is a multiple of 8: one 8-lane FMA chain, then hsum_float_8.
+     */
+    @Override
+    public float dotForBatch(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        if (n % 8 != 0) {
+            return dot(w, wByteOffset, act, actByteOffset, n);
+        }
+        FloatVector acc = FloatVector.zero(Simd.A8);
+        for (int i = 0; i < n; i += 8) {
+            long o = (long) i * BYTES;
+            acc = Simd.f32x8(w, wByteOffset + o).fma(Simd.f32x8(act, actByteOffset + o), acc);
+        }
+        return Simd.hsum8(acc);
     }
 }

@@ -37,7 +37,8 @@ public final class MatVec {
      * Several activation vectors against the same rows, for prompt processing: vector b is at
      * {@code actOffset + b * actStride}, and {@code out[outOffset + b * outStride + r] = row r .
      * vector b} for r in [rowStart, rowEnd). The weight rows are the outer loop, so each row is
-     * read from memory once per call while it sits in cache for the whole batch.
+     * read from memory once per call while it sits in cache for the whole batch. With two or
+     * more vectors each product is {@link WeightFormat#dotForBatch}, as in llama.cpp.
      */
     public static void matmulBatch(WeightFormat f, MemorySegment w, long wOffset, int rowStart, int rowEnd, int n,
                                    MemorySegment acts, long actOffset, long actStride, int batch,
@@ -46,7 +47,9 @@ public final class MatVec {
         for (int r = rowStart; r < rowEnd; r++) {
             long row = wOffset + r * rowBytes;
             for (int b = 0; b < batch; b++) {
-                out[outOffset + b * outStride + r] = f.dot(w, row, acts, actOffset + b * actStride, n);
+                long a = actOffset + b * actStride;
+                // llama.cpp sums in another order when it multiplies 2+ vectors at once.
+                out[outOffset + b * outStride + r] = batch > 1 ? f.dotForBatch(w, row, acts, a, n) : f.dot(w, row, acts, a, n);
             }
         }
     }

@@ -69,31 +69,35 @@ final class Q2_KFormat implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
-        float minTerms = 0;
+        FloatVector acc = FloatVector.zero(Simd.A8);
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
             float da = Mem.f32(act, ab + Q8_KActivation.D);
-            int mins = 0;
-            for (int g = 0; g < 16; g++) {
-                mins += Mem.i16(act, ab + Q8_KActivation.BSUMS + 2 * g) * (Mem.u8(w, wb + SCALES + g) >> 4);
-            }
-            IntVector sum = IntVector.zero(Simd.I);
-            for (int g = 0; g < 16; g++) {
-                long q = wb + quantOffset(g);
-                int shift = shift(g);
-                long a = ab + Q8_KActivation.QS + 16 * g;
-                IntVector group = IntVector.zero(Simd.I);
-                for (int k = 0; k < 16; k += Simd.L) {
-                    group = group.add(Simd.i8(w, q + k).lanewise(VectorOperators.ASHR, shift).and(3)
-                            .mul(Simd.i8(act, a + k)));
+            // Mins first, into the same lanes: lane i = min[2i]*bsum[2i] + min[2i+1]*bsum[2i+1].
+            // Word i of bsums holds bsums[2i] (low half) and bsums[2i+1]; lane i of pairs holds scales[2i], [2i+1].
+            IntVector pairs = Simd.pairs16(w, wb + SCALES);
+            IntVector bsums = Simd.words(act, ab + Q8_KActivation.BSUMS);
+            IntVector mins = Simd.field(pairs, 4, 0xF).mul(bsums.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                    .add(Simd.field(pairs, 12, 0xF).mul(bsums.lanewise(VectorOperators.ASHR, 16)));
+            acc = Simd.fma8(-da * Mem.f16(w, wb + DMIN), mins, acc);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int half = 0; half < 2; half++) {
+                IntVector q = Simd.words(w, wb + QS + 32 * half);
+                for (int k = 0; k < 4; k++) {
+                    int c = 4 * half + k;
+                    IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * c);
+                    IntVector chunk = IntVector.zero(Simd.W8);
+                    for (int t = 0; t < 4; t++) {
+                        chunk = chunk.add(Simd.field(q, 8 * t + 2 * k, 3).mul(Simd.sbyte(a, t)));
+                    }
+                    // Scales 2c (elements 0-15 of the chunk) and 2c+1 (16-31), low nibbles.
+                    int word = pairs.lane(c);
+                    sums = sums.add(chunk.mul(Simd.pair(word & 0xF, (word >>> 8) & 0xF)));
                 }
-                sum = sum.add(group.mul(Mem.u8(w, wb + SCALES + g) & 0xF));
             }
-            acc = Simd.scaleAdd(sum, da * Mem.f16(w, wb + D), acc);
-            minTerms += da * Mem.f16(w, wb + DMIN) * mins;
+            acc = Simd.fma8(da * Mem.f16(w, wb + D), sums, acc);
         }
-        return Simd.sum(acc) - minTerms;
+        return Simd.hsum8(acc);
     }
 }

@@ -85,35 +85,40 @@ final class Q3_KFormat implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
             int a0 = Mem.i32(w, wb + SCALES);
             int a1 = Mem.i32(w, wb + SCALES + 4);
             int a2 = Mem.i32(w, wb + SCALES + 8);
-            IntVector sum = IntVector.zero(Simd.I);
-            int scales = 0;
-            for (int g = 0; g < 16; g++) {
-                if ((g & 3) == 0) {
-                    scales = scaleWord(a0, a1, a2, g >> 2);
+            IntVector hmask = Simd.words(w, wb + HMASK);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int half = 0; half < 2; half++) {
+                IntVector q = Simd.words(w, wb + QS + 32 * half);
+                // Scales 8*half .. 8*half+7, one per byte of two words.
+                int scalesLo = scaleWord(a0, a1, a2, 2 * half);
+                int scalesHi = scaleWord(a0, a1, a2, 2 * half + 1);
+                for (int k = 0; k < 4; k++) {
+                    int c = 4 * half + k;
+                    IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * c);
+                    IntVector chunk = IntVector.zero(Simd.W8);
+                    for (int t = 0; t < 4; t++) {
+                        chunk = chunk.add(value(q, hmask, t, k, c).mul(Simd.sbyte(a, t)));
+                    }
+                    int word = k < 2 ? scalesLo : scalesHi;
+                    int lo = ((word >>> (16 * (k & 1))) & 0xFF) - 32;
+                    int hi = ((word >>> (16 * (k & 1) + 8)) & 0xFF) - 32;
+                    sums = sums.add(chunk.mul(Simd.pair(lo, hi)));
                 }
-                long q = wb + QS + 32 * (g >> 3) + 16 * (g & 1);
-                long hm = wb + HMASK + 16 * (g & 1);
-                int shift = 2 * ((g & 7) >> 1);
-                int hbit = 4 * (g >> 3) + ((g & 7) >> 1);
-                long a = ab + Q8_KActivation.QS + 16 * g;
-                IntVector group = IntVector.zero(Simd.I);
-                for (int k = 0; k < 16; k += Simd.L) {
-                    IntVector low = Simd.i8(w, q + k).lanewise(VectorOperators.ASHR, shift).and(3);
-                    IntVector high = Simd.i8(w, hm + k).lanewise(VectorOperators.ASHR, hbit).and(1)
-                            .lanewise(VectorOperators.LSHL, 2);
-                    group = group.add(low.add(high).sub(4).mul(Simd.i8(act, a + k)));
-                }
-                sum = sum.add(group.mul(((scales >>> (8 * (g & 3))) & 0xFF) - 32));
             }
-            acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * Mem.f32(act, ab + Q8_KActivation.D), acc);
+            acc = Simd.fma8(Mem.f32(act, ab + Q8_KActivation.D) * Mem.f16(w, wb + D), sums, acc);
         }
-        return Simd.sum(acc);
+        return Simd.hsum8(acc);
+    }
+
+    /** Quant 4i+t of chunk c (shift 2k in qs, hmask bit c), in -4..3. */
+    private static IntVector value(IntVector q, IntVector hmask, int t, int k, int c) {
+        return Simd.field(q, 8 * t + 2 * k, 3).add(Simd.field(hmask, 8 * t + c, 1).lanewise(VectorOperators.LSHL, 2)).sub(4);
     }
 }

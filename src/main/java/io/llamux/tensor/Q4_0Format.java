@@ -49,21 +49,20 @@ final class Q4_0Format implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_0Format.BYTES;
             float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + Q8_0Format.D);
-            IntVector sum = IntVector.zero(Simd.I);
-            for (int k = 0; k < QK / 2; k += Simd.L) {
-                IntVector q = Simd.i8(w, wb + QS + k);
-                IntVector lo = q.and(0xF).sub(8);
-                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8);
-                sum = sum.add(lo.mul(Simd.i8(act, ab + Q8_0Format.QS + k)))
-                        .add(hi.mul(Simd.i8(act, ab + Q8_0Format.QS + QK / 2 + k)));
+            // Lanes 0-3: low nibbles (elements 0-15), lanes 4-7: high nibbles (16-31).
+            IntVector q = Simd.words16Twice(w, wb + QS).lanewise(VectorOperators.LSHR, Simd.NIBBLE_SHIFT);
+            IntVector a = Simd.words(act, ab + Q8_0Format.QS);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int t = 0; t < 4; t++) { // element 4i+t of each lane i
+                sums = sums.add(Simd.field(q, 8 * t, 0xF).sub(8).mul(Simd.sbyte(a, t)));
             }
-            acc = Simd.scaleAdd(sum, d, acc);
+            acc = Simd.fma8(d, sums, acc);
         }
-        return Simd.sum(acc);
+        return Simd.hsum8(acc);
     }
 }

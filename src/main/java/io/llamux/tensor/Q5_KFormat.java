@@ -61,41 +61,44 @@ final class Q5_KFormat implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         float minTerms = 0;
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
+            float da = Mem.f32(act, ab + Q8_KActivation.D);
+            float dmin = -da * Mem.f16(w, wb + DMIN);
             int a0 = Mem.i32(w, wb + SCALES);
             int a1 = Mem.i32(w, wb + SCALES + 4);
             int a2 = Mem.i32(w, wb + SCALES + 8);
-            IntVector sum = IntVector.zero(Simd.I);
+            int scales0 = Q4_KFormat.scaleWord(a0, a2, 0);
+            int scales1 = Q4_KFormat.scaleWord(a0, a2, 1);
+            int mins0 = Q4_KFormat.minWord(a1, a2, 0);
+            int mins1 = Q4_KFormat.minWord(a1, a2, 1);
             int mins = 0;
-            int scales = 0;
-            int minima = 0;
             for (int s = 0; s < 8; s++) {
-                if ((s & 3) == 0) {
-                    scales = Q4_KFormat.scaleWord(a0, a2, s >> 2);
-                    minima = Q4_KFormat.minWord(a1, a2, s >> 2);
-                }
-                int shiftBytes = 8 * (s & 3);
-                long q = wb + QS + 32 * (s >> 1);
-                int shift = 4 * (s & 1);
-                long a = ab + Q8_KActivation.QS + 32 * s;
-                IntVector group = IntVector.zero(Simd.I);
-                for (int k = 0; k < 32; k += Simd.L) {
-                    IntVector low = Simd.i8(w, q + k).lanewise(VectorOperators.ASHR, shift).and(0xF);
-                    IntVector high = Simd.i8(w, wb + QH + k).lanewise(VectorOperators.ASHR, s).and(1)
-                            .lanewise(VectorOperators.LSHL, 4);
-                    group = group.add(low.or(high).mul(Simd.i8(act, a + k)));
-                }
-                sum = sum.add(group.mul((scales >>> shiftBytes) & 0xFF));
-                mins += ((minima >>> shiftBytes) & 0xFF) * Q8_KActivation.sum32(act, ab, s);
+                mins += (((s < 4 ? mins0 : mins1) >>> (8 * (s & 3))) & 0xFF) * Q8_KActivation.sum32(act, ab, s);
             }
-            float da = Mem.f32(act, ab + Q8_KActivation.D);
-            acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * da, acc);
-            minTerms += Mem.f16(w, wb + DMIN) * da * mins;
+            minTerms = Math.fma(dmin, mins, minTerms); // summs += dmin * isum, contracted by the C compiler
+            IntVector high = Simd.words(w, wb + QH);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int s = 0; s < 8; s++) {
+                IntVector q = Simd.words(w, wb + QS + 32 * (s >> 1));
+                int shift = 4 * (s & 1);
+                IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * s);
+                IntVector chunk = IntVector.zero(Simd.W8);
+                for (int t = 0; t < 4; t++) {
+                    chunk = chunk.add(value(q, high, t, shift, s).mul(Simd.sbyte(a, t)));
+                }
+                sums = sums.add(chunk.mul(((s < 4 ? scales0 : scales1) >>> (8 * (s & 3))) & 0xFF));
+            }
+            acc = Simd.fma8(da * Mem.f16(w, wb + D), sums, acc);
         }
-        return Simd.sum(acc) - minTerms;
+        return Simd.hsum8(acc) + minTerms;
+    }
+
+    /** Quant 4i+t of sub-block s: a nibble plus bit s of qh. */
+    private static IntVector value(IntVector q, IntVector high, int t, int shift, int s) {
+        return Simd.field(q, 8 * t + shift, 0xF).or(Simd.field(high, 8 * t + s, 1).lanewise(VectorOperators.LSHL, 4));
     }
 }

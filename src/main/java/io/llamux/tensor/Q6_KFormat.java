@@ -77,28 +77,35 @@ final class Q6_KFormat implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
-            IntVector sum = IntVector.zero(Simd.I);
-            for (int g = 0; g < 16; g++) {
-                long ql = wb + lowOffset(g);
-                long qh = wb + highOffset(g);
-                int ls = lowShift(g);
-                int hs = highShift(g);
-                long a = ab + Q8_KActivation.QS + 16 * g;
-                IntVector group = IntVector.zero(Simd.I);
-                for (int k = 0; k < 16; k += Simd.L) {
-                    IntVector low = Simd.i8(w, ql + k).lanewise(VectorOperators.ASHR, ls).and(0xF);
-                    IntVector high = Simd.i8(w, qh + k).lanewise(VectorOperators.ASHR, hs).and(3)
-                            .lanewise(VectorOperators.LSHL, 4);
-                    group = group.add(low.or(high).sub(32).mul(Simd.i8(act, a + k)));
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int half = 0; half < 2; half++) {
+                IntVector low1 = Simd.words(w, wb + QL + 64 * half);
+                IntVector low2 = Simd.words(w, wb + QL + 64 * half + 32);
+                IntVector high = Simd.words(w, wb + QH + 32 * half);
+                for (int k = 0; k < 4; k++) {
+                    int c = 4 * half + k;
+                    IntVector low = (k & 1) == 0 ? low1 : low2;
+                    int ls = k < 2 ? 0 : 4;
+                    IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * c);
+                    IntVector chunk = IntVector.zero(Simd.W8);
+                    for (int t = 0; t < 4; t++) {
+                        chunk = chunk.add(value(low, high, t, ls, 2 * k).mul(Simd.sbyte(a, t)));
+                    }
+                    sums = sums.add(chunk.mul(Simd.pair(Mem.i8(w, wb + SCALES + 2 * c), Mem.i8(w, wb + SCALES + 2 * c + 1))));
                 }
-                sum = sum.add(group.mul(Mem.i8(w, wb + SCALES + g)));
             }
-            acc = Simd.scaleAdd(sum, Mem.f16(w, wb + D) * Mem.f32(act, ab + Q8_KActivation.D), acc);
+            acc = Simd.fma8(Mem.f32(act, ab + Q8_KActivation.D) * Mem.f16(w, wb + D), sums, acc);
         }
-        return Simd.sum(acc);
+        return Simd.hsum8(acc);
+    }
+
+    /** Quant 4i+t of a chunk, in -32..31: a nibble of ql and two bits of qh. */
+    private static IntVector value(IntVector low, IntVector high, int t, int lowShift, int highShift) {
+        return Simd.field(low, 8 * t + lowShift, 0xF).or(Simd.field(high, 8 * t + highShift, 3).lanewise(VectorOperators.LSHL, 4))
+                .sub(32);
     }
 }

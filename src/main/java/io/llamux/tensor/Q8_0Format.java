@@ -45,17 +45,19 @@ final class Q8_0Format implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
-        FloatVector acc = FloatVector.zero(Simd.F);
+        FloatVector acc = FloatVector.zero(Simd.A8);
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * BYTES;
             float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + D);
-            IntVector sum = IntVector.zero(Simd.I);
-            for (int k = 0; k < QK; k += Simd.L) {
-                sum = sum.add(Simd.i8(w, wb + QS + k).mul(Simd.i8(act, ab + QS + k)));
+            IntVector q = Simd.words(w, wb + QS);
+            IntVector a = Simd.words(act, ab + QS);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int t = 0; t < 4; t++) { // element 4i+t of each lane i
+                sums = sums.add(Simd.sbyte(q, t).mul(Simd.sbyte(a, t)));
             }
-            acc = Simd.scaleAdd(sum, d, acc);
+            acc = Simd.fma8(d, sums, acc);
         }
-        return Simd.sum(acc);
+        return Simd.hsum8(acc);
     }
 }

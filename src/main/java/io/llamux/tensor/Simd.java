@@ -72,32 +72,6 @@ final class Simd {
         return toFloat(sum).fma(FloatVector.broadcast(F, d), acc);
     }
 
-    /** Butterfly shuffles i -> i ^ 2^k, widest first, for {@link #sum}. */
-    private static final VectorShuffle<Float>[] BUTTERFLY = butterflies();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] butterflies() {
-        int steps = Integer.numberOfTrailingZeros(FL);
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int k = 0; k < steps; k++) {
-            int stride = FL >> (k + 1);
-            s[k] = VectorShuffle.fromOp(F, i -> i ^ stride);
-        }
-        return s;
-    }
-
-    /**
-     * The sum of the lanes in a fixed order (halves, then quarters, ...). {@code reduceLanes(ADD)}
-     * leaves the order unspecified, and its interpreted and JIT-compiled forms do differ, which
-     * made the same dot product change in its last bit once the JIT kicked in.
-     */
-    static float sum(FloatVector v) {
-        for (VectorShuffle<Float> s : BUTTERFLY) {
-            v = v.add(v.rearrange(s));
-        }
-        return v.lane(0);
-    }
-
     /** The int lane sums as floats. */
     static FloatVector toFloat(IntVector v) {
         return (FloatVector) v.convertShape(VectorOperators.I2F, F, 0);
@@ -126,5 +100,122 @@ final class Simd {
     static FloatVector bf16(MemorySegment s, long off) {
         return ((IntVector) ShortVector.fromMemorySegment(H, s, off, LE)
                 .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    // ---- llama.cpp's AVX2 arithmetic, reproduced lane for lane --------------------------------
+    //
+    // ggml's x86 kernels (ggml-cpu/arch/x86/quants.c, vec.cpp; llamafile's tinyBLAS for prompt
+    // batches) keep 8 float lanes. For the quantized types, lane i of a block or super-block holds
+    // the exact integer sum over the elements e with (e mod 32) / 4 == i (maddubs + madd pair
+    // them that way), each block adds d * lane by FMA, and the end sums the lanes as
+    // ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). Doing exactly the same here makes the products equal
+    // llama.cpp's to the bit, so an 8-bit activation never rounds the other way downstream.
+
+    /** 8 int lanes: lane i is the 32-bit word of bytes 4i..4i+3 of a 32-element chunk. */
+    static final VectorSpecies<Integer> W8 = IntVector.SPECIES_256;
+    /** The 8 float lanes of ggml's accumulators. */
+    static final VectorSpecies<Float> A8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Short> H8 = ShortVector.SPECIES_128;
+    /** Lanes 4..7: the second 16 elements of a 32-element chunk. */
+    static final VectorMask<Integer> UPPER4 = VectorMask.fromLong(W8, 0xF0);
+    /** Bit 4i of a 32-bit mask per lane, for the 5th bits of Q5_0/Q5_1. */
+    static final IntVector WORD_BIT = IntVector.zero(W8).addIndex(4);
+    /** 0 for lanes 0..3, 4 for lanes 4..7: the low or high nibble of a Q4_0-style block. */
+    static final IntVector NIBBLE_SHIFT = IntVector.zero(W8).blend(4, UPPER4);
+    private static final VectorShuffle<Integer> DUP4 = VectorShuffle.fromOp(W8, i -> i & 3);
+
+    /** 32 bytes at {@code off} as 8 words. */
+    static IntVector words(MemorySegment s, long off) {
+        return IntVector.fromMemorySegment(W8, s, off, LE);
+    }
+
+    /** 16 bytes at {@code off} as 4 words, repeated in lanes 4..7 (nibble-packed 32-blocks). */
+    static IntVector words16Twice(MemorySegment s, long off) {
+        return ((IntVector) IntVector.fromMemorySegment(IntVector.SPECIES_128, s, off, LE).castShape(W8, 0))
+                .rearrange(DUP4);
+    }
+
+    /** Byte {@code t} of each word, sign-extended: element 4i+t of a chunk of int8 quants. */
+    static IntVector sbyte(IntVector words, int t) {
+        return words.lanewise(VectorOperators.LSHL, 24 - 8 * t).lanewise(VectorOperators.ASHR, 24);
+    }
+
+    /** {@code (words >>> shift) & mask} per lane. */
+    static IntVector field(IntVector words, int shift, int mask) {
+        return words.lanewise(VectorOperators.LSHR, shift).and(mask);
+    }
+
+    /** {@code lo} in lanes 0..3 and {@code hi} in lanes 4..7 (per-16-element scales). */
+    static IntVector pair(int lo, int hi) {
+        return IntVector.broadcast(W8, lo).blend(hi, UPPER4);
+    }
+
+    /** {@code acc + d * sums}, one rounding per lane: _mm256_fmadd_ps(d, cvtepi32_ps(sums), acc). */
+    static FloatVector fma8(float d, IntVector sums, FloatVector acc) {
+        return ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(A8, d), acc);
+    }
+
+    static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(A8, i -> i ^ 4);
+    static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(A8, i -> i ^ 2);
+    static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(A8, i -> i ^ 1);
+
+    /** ggml's hsum_float_8: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). Tiny, so C2 always inlines it. */
+    static float hsum8(FloatVector v) {
+        return fold(fold(fold(v, SWAP4), SWAP2), SWAP1).lane(0);
+    }
+
+    /** GGML_F32x8_REDUCE's last steps on one vector: ((l0+l4)+(l1+l5)) + ((l2+l6)+(l3+l7)). */
+    static float hadd8(FloatVector v) {
+        return fold(fold(fold(v, SWAP4), SWAP1), SWAP2).lane(0);
+    }
+
+    /** {@code v + v.rearrange(s)}: one butterfly step of a horizontal sum. */
+    static FloatVector fold(FloatVector v, VectorShuffle<Float> s) {
+        return v.add(v.rearrange(s));
+    }
+
+    /** Byte k of each lane's word, k = lane mod 4 (with {@link #UPPER4} words: 8 bytes of two ints). */
+    static final IntVector BYTE_SHIFT = IntVector.zero(W8).addIndex(8).and(31);
+
+    /** The 8 bytes of {@code lo} (lanes 0..3) and {@code hi} (lanes 4..7), one per lane. */
+    static IntVector bytes(int lo, int hi) {
+        return IntVector.broadcast(W8, lo).blend(hi, UPPER4).lanewise(VectorOperators.LSHR, BYTE_SHIFT).and(0xFF);
+    }
+
+    /** 8 IEEE halves at {@code off}, widened exactly. */
+    static FloatVector f16x8(MemorySegment s, long off) {
+        IntVector h = ((IntVector) ShortVector.fromMemorySegment(H8, s, off, LE)
+                .convertShape(VectorOperators.S2I, W8, 0)).and(0xFFFF);
+        IntVector shifted = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        // Finite halves only: inf/NaN would widen to finite values >= 65536. Model weights and
+        // activations that llama.cpp can use are finite, and the smaller body keeps the F16 dot
+        // within what C2 inlines. (Simd.f16, used to dequantize, handles every half.)
+        IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        return magnitude.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** 8 bfloat16 values at {@code off}, widened exactly. */
+    static FloatVector bf16x8(MemorySegment s, long off) {
+        return ((IntVector) ShortVector.fromMemorySegment(H8, s, off, LE)
+                .convertShape(VectorOperators.S2I, W8, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** 8 floats at {@code off}. */
+    static FloatVector f32x8(MemorySegment s, long off) {
+        return FloatVector.fromMemorySegment(A8, s, off, LE);
+    }
+
+    private static final VectorShuffle<Integer> HALVES = VectorShuffle.fromOp(W8, i -> i >> 1);
+    private static final IntVector HALF_SHIFT = IntVector.zero(W8).addIndex(1).and(1).lanewise(VectorOperators.LSHL, 4);
+
+    /** 16 bytes at {@code off}: lane i holds bytes 2i and 2i+1 in its low 16 bits. */
+    static IntVector pairs16(MemorySegment s, long off) {
+        return ((IntVector) IntVector.fromMemorySegment(IntVector.SPECIES_128, s, off, LE).castShape(W8, 0))
+                .rearrange(HALVES).lanewise(VectorOperators.LSHR, HALF_SHIFT);
+    }
+
+    /** 8 int16 values at {@code off} (8 pairs of bytes), sign-extended. */
+    static IntVector i16x8(MemorySegment s, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(H8, s, off, LE).convertShape(VectorOperators.S2I, W8, 0);
     }
 }

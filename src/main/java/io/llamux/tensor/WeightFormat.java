@@ -33,6 +33,15 @@ public interface WeightFormat {
      */
     float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n);
 
+    /**
+     * The same product as llama.cpp computes it inside a matmul over two or more activation
+     * vectors (prompt processing). For F32/F16/BF16 llama.cpp then switches to llamafile's
+     * tinyBLAS, which adds in a different order; for the quantized types it equals {@link #dot}.
+     */
+    default float dotForBatch(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
+        return dot(w, wByteOffset, act, actByteOffset, n);
+    }
+
     /** Bytes taken by a row of {@code n} weights. */
     default long rowBytes(int n) {
         return type().bytesFor(n);

@@ -34,9 +34,11 @@ class MatVecTest {
                 acts.quantize(b, x[b], 0);
             }
             float[] expected = new float[batch * rows];
+            float[] expectedInBatch = new float[batch * rows];
             for (int b = 0; b < batch; b++) {
                 for (int r = 0; r < rows; r++) {
                     expected[b * rows + r] = f.dot(w, r * f.rowBytes(n), acts.segment(), acts.offset(b), n);
+                    expectedInBatch[b * rows + r] = f.dotForBatch(w, r * f.rowBytes(n), acts.segment(), acts.offset(b), n);
                 }
             }
             float[] single = new float[rows + 5];
@@ -50,7 +52,7 @@ class MatVecTest {
             float[] batched = new float[batch * rows];
             MatVec.matmulBatch(f, w, 0, rows, n, acts, batch, batched);
             // acts row 0 was re-quantized from x[0] above, so the batch still holds x[0..batch).
-            assertArrayEquals(expected, batched, 0f, type + " batch");
+            assertArrayEquals(expectedInBatch, batched, 0f, type + " batch");
             float[] flat = new float[batch * n];
             for (int b = 0; b < batch; b++) {
                 System.arraycopy(x[b], 0, flat, b * n, n);

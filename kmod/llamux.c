@@ -44,6 +44,8 @@
 
 /* Per-user settings text (/proc/llamux/config) is at most this long. */
 #define LLAMUX_MAX_SETTINGS	4096
+/* A request carries settings and prompt in one payload, so both must fit. */
+#define LLAMUX_MAX_PROMPT	(LLAMUX_MAX_PAYLOAD - LLAMUX_MAX_SETTINGS)
 /* The daemon's status text (/proc/llamux/status) is at most this long. */
 #define LLAMUX_MAX_STATUS	4096
 /* An ERROR message from the daemon is cut to this many bytes. */
@@ -66,7 +68,8 @@ MODULE_PARM_DESC(max_answer_bytes, "Longest answer kept in bytes; longer answers
 enum llamux_req_state {
 	LLAMUX_REQ_QUEUED,	/* on lx.pending, waiting for the daemon */
 	LLAMUX_REQ_TAKEN,	/* read by the daemon, on lx.inflight */
-	LLAMUX_REQ_CANCELLING,	/* on lx.inflight, finished; daemon has not acknowledged */
+	/* on lx.inflight and finished; the daemon has not acknowledged */
+	LLAMUX_REQ_CANCELLING,
 	LLAMUX_REQ_DONE,	/* on no queue */
 };
 
@@ -85,14 +88,17 @@ struct llamux_req {
 	pid_t pid;
 	enum llamux_req_state state;
 	struct list_head node;		/* on lx.pending or lx.inflight */
-	struct list_head cancel_node;	/* on lx.cancels while a CANCEL is owed */
-	char *payload;			/* settings text, then prompt; immutable */
+	struct list_head cancel_node;	/* on lx.cancels: a CANCEL is owed */
+	/* Settings text, then prompt; immutable. */
+	char *payload;
 	u32 settings_len;
 	u32 payload_len;
-	char *answer;			/* grows; readers copy it under lx.lock */
+	/* Grows as tokens arrive; readers copy it under lx.lock. */
+	char *answer;
 	size_t answer_len;
 	size_t answer_cap;
-	bool finished;			/* answer complete: readers get EOF after it */
+	/* The answer is complete: readers get EOF after it. */
+	bool finished;
 	wait_queue_head_t wait;		/* generate readers */
 };
 
@@ -110,18 +116,20 @@ struct llamux_last {
 };
 
 struct llamux_counts {
-	u64 submitted, answered, failed, cancelled, superseded, aborted, rejected;
+	u64 submitted, answered, failed, cancelled, superseded, aborted;
+	u64 rejected;
 };
 
 static struct {
+	/* Guards all of lx and every request; no user copies under it. */
 	struct mutex lock;
 	struct list_head pending;	/* QUEUED, oldest first */
 	struct list_head inflight;	/* TAKEN and CANCELLING */
-	struct list_head cancels;	/* CANCELLING with a CANCEL not yet read */
+	struct list_head cancels;	/* CANCELLING, CANCEL not yet read */
 	unsigned int nr_pending, nr_inflight, nr_cancels, nr_writing;
 	u64 next_id;
 	bool daemon_attached;
-	bool hello;			/* the attached daemon completed HELLO */
+	bool hello;			/* the daemon completed HELLO */
 	pid_t daemon_pid;
 	char *daemon_status;
 	size_t daemon_status_len;
@@ -210,7 +218,8 @@ static int llamux_answer_append(struct llamux_req *req, const char *data,
  * Ends the answer.  A message becomes a last line "llamux: <msg>" of the
  * text, on a line of its own, so that `cat generate` shows it before EOF.
  */
-static void llamux_finish(struct llamux_req *req, const char *msg, size_t msg_len)
+static void llamux_finish(struct llamux_req *req, const char *msg,
+			  size_t msg_len)
 {
 	static const char prefix[] = "llamux: ";
 
@@ -299,10 +308,13 @@ struct llamux_prompt_writer {
 	char *buf;
 	size_t len;
 	size_t cap;
-	bool too_big;			/* a write failed with EFBIG: submit nothing */
+	bool too_big;			/* EFBIG happened: submit nothing */
 };
 
-/* Opening reserves a queue slot, so a full queue fails here, not silently at close. */
+/*
+ * Opening reserves a queue slot, so a full queue fails here, not silently at
+ * close.
+ */
 static int llamux_prompt_open(struct inode *inode, struct file *file)
 {
 	struct llamux_prompt_writer *pw;
@@ -344,16 +356,17 @@ static ssize_t llamux_prompt_write(struct file *file, const char __user *ubuf,
 
 	mutex_lock(&pw->lock);
 	if (pw->too_big || count > max_prompt_bytes - pw->len) {
-		/* Nothing of this prompt will be submitted: no silent truncation. */
+		/* None of this prompt is submitted: no silent truncation. */
 		pw->too_big = true;
 		ret = -EFBIG;
 		goto out;
 	}
 	if (pw->len + count > pw->cap) {
-		size_t cap = min_t(size_t, max_t(size_t, 2 * pw->cap, pw->len + count),
-				   max_prompt_bytes);
-		char *grown = kvmalloc(max_t(size_t, cap, 1), GFP_KERNEL);
+		size_t cap = max_t(size_t, 2 * pw->cap, pw->len + count);
+		char *grown;
 
+		cap = min_t(size_t, cap, max_prompt_bytes);
+		grown = kvmalloc(max_t(size_t, cap, 1), GFP_KERNEL);
 		if (!grown) {
 			ret = -ENOMEM;
 			goto out;
@@ -411,7 +424,8 @@ static void llamux_submit(struct llamux_prompt_writer *pw)
 
 	if (!req) {
 		lx.count.rejected++;
-		pr_warn_ratelimited("out of memory: dropped a %zu-byte prompt\n", pw->len);
+		pr_warn_ratelimited("out of memory: dropped a %zu-byte prompt\n",
+				    pw->len);
 		return;
 	}
 	req->id = ++lx.next_id;
@@ -483,6 +497,13 @@ static int llamux_generate_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/* Lockless peek for the wait: the answer is re-checked under lx.lock. */
+static bool llamux_answer_ready(struct llamux_req *req, loff_t pos)
+{
+	return READ_ONCE(req->answer_len) > (size_t)pos ||
+	       READ_ONCE(req->finished);
+}
+
 static ssize_t llamux_generate_read(struct file *file, char __user *ubuf,
 				    size_t count, loff_t *ppos)
 {
@@ -505,10 +526,9 @@ static ssize_t llamux_generate_read(struct file *file, char __user *ubuf,
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
 		ret = wait_event_interruptible(req->wait,
-					       READ_ONCE(req->answer_len) > (size_t)*ppos ||
-					       READ_ONCE(req->finished));
+					       llamux_answer_ready(req, *ppos));
 		if (ret) {
-			/* A reader that dies stops the work; other signals just interrupt. */
+			/* Only a dying reader stops the work. */
 			if (fatal_signal_pending(current)) {
 				mutex_lock(&lx.lock);
 				if (llamux_cancel(req, "cancelled"))
@@ -518,8 +538,9 @@ static ssize_t llamux_generate_read(struct file *file, char __user *ubuf,
 			return ret;
 		}
 	}
-	/* Holding lx.lock: copy out through a bounce buffer, never to user memory. */
-	n = min3(count, req->answer_len - (size_t)*ppos, (size_t)LLAMUX_READ_CHUNK);
+	/* Holding lx.lock: copy to a bounce buffer, never to user memory. */
+	n = min3(count, req->answer_len - (size_t)*ppos,
+		 (size_t)LLAMUX_READ_CHUNK);
 	bounce = kmalloc(n, GFP_KERNEL);
 	if (bounce)
 		memcpy(bounce, req->answer + *ppos, n);
@@ -554,7 +575,7 @@ static const struct proc_ops llamux_generate_ops = {
 /* ---- /proc/llamux/config ------------------------------------------- */
 
 struct llamux_config_file {
-	struct mutex lock;
+	struct mutex lock;		/* writes to one file may race */
 	kuid_t uid;
 	char *snapshot;			/* the settings at open, for reads */
 	size_t snapshot_len;
@@ -585,7 +606,8 @@ static int llamux_config_open(struct inode *inode, struct file *file)
 		ret = -ENODEV;
 	user = llamux_user_find(cf->uid);
 	if (!ret && (file->f_mode & FMODE_READ) && user && user->settings_len) {
-		cf->snapshot = kmemdup(user->settings, user->settings_len, GFP_KERNEL);
+		cf->snapshot = kmemdup(user->settings, user->settings_len,
+				       GFP_KERNEL);
 		if (cf->snapshot)
 			cf->snapshot_len = user->settings_len;
 		else
@@ -606,7 +628,8 @@ static ssize_t llamux_config_read(struct file *file, char __user *ubuf,
 {
 	struct llamux_config_file *cf = file->private_data;
 
-	return simple_read_from_buffer(ubuf, count, ppos, cf->snapshot, cf->snapshot_len);
+	return simple_read_from_buffer(ubuf, count, ppos, cf->snapshot,
+				       cf->snapshot_len);
 }
 
 static ssize_t llamux_config_write(struct file *file, const char __user *ubuf,
@@ -628,7 +651,10 @@ static ssize_t llamux_config_write(struct file *file, const char __user *ubuf,
 	return ret;
 }
 
-/* What was written replaces the user's settings on close (nothing written clears them). */
+/*
+ * What was written replaces the user's settings on close; a writer that
+ * wrote nothing clears them.
+ */
 static int llamux_config_release(struct inode *inode, struct file *file)
 {
 	struct llamux_config_file *cf = file->private_data;
@@ -691,8 +717,9 @@ static int llamux_status_show(struct seq_file *m, void *v)
 	user = llamux_user_find(m->file->f_cred->fsuid);
 	req = user ? user->latest : NULL;
 	if (req)
-		seq_printf(m, "your request: %llu, %s, %zu answer bytes\n", req->id,
-			   llamux_state_names[req->state], req->answer_len);
+		seq_printf(m, "your request: %llu, %s, %zu answer bytes\n",
+			   req->id, llamux_state_names[req->state],
+			   req->answer_len);
 	else
 		seq_puts(m, "your request: none\n");
 	if (lx.daemon_status_len) {
@@ -772,7 +799,7 @@ static int llamux_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static bool llamux_daemon_has_work(void)
+static bool llamux_has_work(void)
 {
 	return READ_ONCE(lx.nr_cancels) || READ_ONCE(lx.nr_pending);
 }
@@ -815,7 +842,10 @@ static ssize_t llamux_send_cancel(char __user *ubuf, size_t count)
 	return sizeof(hdr);
 }
 
-/* Hands the oldest queued request to the daemon.  Called with lx.lock held; drops it. */
+/*
+ * Hands the oldest queued request to the daemon.  Called with lx.lock held;
+ * drops it.
+ */
 static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 {
 	struct llamux_req *req;
@@ -853,7 +883,8 @@ static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 		llamux_req_put(req);
 		return -EFAULT;
 	}
-	pr_debug("request %llu taken by the daemon (%zu bytes)\n", req->id, size);
+	pr_debug("request %llu taken by the daemon (%zu bytes)\n",
+		 req->id, size);
 	llamux_req_put(req);
 	return size;
 }
@@ -875,8 +906,8 @@ static ssize_t llamux_dev_read(struct file *file, char __user *ubuf,
 				ret = llamux_send_cancel(ubuf, count);
 			else
 				ret = llamux_send_request(ubuf, count);
-			/* An exclusive wakeup must not be lost on a failed read. */
-			if (ret < 0 && llamux_daemon_has_work())
+			/* Don't lose an exclusive wakeup on a failed read. */
+			if (ret < 0 && llamux_has_work())
 				wake_up(&lx.daemon_wait);
 			return ret;
 		}
@@ -884,23 +915,25 @@ static ssize_t llamux_dev_read(struct file *file, char __user *ubuf,
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
 		ret = wait_event_interruptible_exclusive(lx.daemon_wait,
-							 llamux_daemon_has_work());
+							 llamux_has_work());
 		if (ret)
 			return ret;
 	}
 }
 
-static __poll_t llamux_dev_poll(struct file *file, struct poll_table_struct *wait)
+static __poll_t llamux_dev_poll(struct file *file,
+				struct poll_table_struct *wait)
 {
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(file, &lx.daemon_wait, wait);
-	if (READ_ONCE(lx.hello) && llamux_daemon_has_work())
+	if (READ_ONCE(lx.hello) && llamux_has_work())
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
 
-static int llamux_hello(const struct llamux_reply_hdr *hdr, const void *payload, u32 len)
+static int llamux_hello(const struct llamux_reply_hdr *hdr,
+			const void *payload, u32 len)
 {
 	const struct llamux_hello *hello = payload;
 	u32 version;
@@ -913,7 +946,8 @@ static int llamux_hello(const struct llamux_reply_hdr *hdr, const void *payload,
 	if (version != LLAMUX_PROTO_VERSION ||
 	    le16_to_cpu(hdr->version) != LLAMUX_PROTO_VERSION) {
 		pr_warn_ratelimited("daemon (pid %d) speaks protocol version %u, this module speaks %u: refused\n",
-				    task_tgid_nr(current), version, LLAMUX_PROTO_VERSION);
+				    task_tgid_nr(current), version,
+				    LLAMUX_PROTO_VERSION);
 		return -EPROTO;
 	}
 	mutex_lock(&lx.lock);
@@ -933,8 +967,9 @@ static int llamux_reply_token(struct llamux_req *req, const char *text, u32 len)
 {
 	int ret;
 
+	/* Cancelled, and the daemon has not seen the CANCEL yet: drop it. */
 	if (req->state != LLAMUX_REQ_TAKEN)
-		return 0;	/* cancelled: the daemon has not seen the CANCEL yet */
+		return 0;
 	ret = llamux_answer_append(req, text, len, max_answer_bytes);
 	if (ret == -EFBIG) {
 		llamux_cancel(req, "answer too long");
@@ -950,7 +985,8 @@ static int llamux_reply_token(struct llamux_req *req, const char *text, u32 len)
 	return 0;
 }
 
-static int llamux_reply_done(struct llamux_req *req, const void *payload, u32 len)
+static int llamux_reply_done(struct llamux_req *req, const void *payload,
+			     u32 len)
 {
 	const struct llamux_done *done = payload;
 
@@ -959,12 +995,14 @@ static int llamux_reply_done(struct llamux_req *req, const void *payload, u32 le
 	if (req->state == LLAMUX_REQ_TAKEN) {
 		lx.last.prompt_tokens = le32_to_cpu(done->prompt_tokens);
 		lx.last.generated_tokens = le32_to_cpu(done->generated_tokens);
-		lx.last.millitokens_per_sec = le32_to_cpu(done->millitokens_per_sec);
+		lx.last.millitokens_per_sec =
+			le32_to_cpu(done->millitokens_per_sec);
 		lx.have_last = true;
 		lx.count.answered++;
 		llamux_finish(req, NULL, 0);
 	}
-	pr_debug("request %llu done, %zu answer bytes\n", req->id, req->answer_len);
+	pr_debug("request %llu done, %zu answer bytes\n",
+		 req->id, req->answer_len);
 	llamux_retire(req);
 	return 0;
 }
@@ -1007,14 +1045,16 @@ static int llamux_apply_reply(u16 type, u64 id, const char *payload, u32 len)
 
 	if (type == LLAMUX_MSG_STATUS) {
 		if (id) {
-			pr_warn_ratelimited("protocol error: STATUS with id %llu\n", id);
+			pr_warn_ratelimited("protocol error: STATUS with id %llu\n",
+					    id);
 			return -EINVAL;
 		}
 		return llamux_reply_status(payload, len);
 	}
 	if (type != LLAMUX_MSG_TOKEN && type != LLAMUX_MSG_DONE &&
 	    type != LLAMUX_MSG_ERROR) {
-		pr_warn_ratelimited("protocol error: unknown message type %u\n", type);
+		pr_warn_ratelimited("protocol error: unknown message type %u\n",
+				    type);
 		return -EINVAL;
 	}
 	req = llamux_inflight_find(id);
@@ -1028,7 +1068,8 @@ static int llamux_apply_reply(u16 type, u64 id, const char *payload, u32 len)
 		return llamux_reply_token(req, payload, len);
 	case LLAMUX_MSG_DONE:
 		if (len != sizeof(struct llamux_done)) {
-			pr_warn_ratelimited("protocol error: DONE with %u payload bytes\n", len);
+			pr_warn_ratelimited("protocol error: DONE with %u payload bytes\n",
+					    len);
 			return -EINVAL;
 		}
 		return llamux_reply_done(req, payload, len);
@@ -1056,7 +1097,8 @@ static ssize_t llamux_dev_write(struct file *file, const char __user *ubuf,
 	len = le32_to_cpu(hdr.length);
 	type = le16_to_cpu(hdr.type);
 	if (le32_to_cpu(hdr.magic) != LLAMUX_MAGIC) {
-		pr_warn_ratelimited("protocol error: bad magic %#x\n", le32_to_cpu(hdr.magic));
+		pr_warn_ratelimited("protocol error: bad magic %#x\n",
+				    le32_to_cpu(hdr.magic));
 		return -EINVAL;
 	}
 	if (len > LLAMUX_MAX_PAYLOAD) {
@@ -1091,7 +1133,8 @@ static ssize_t llamux_dev_write(struct file *file, const char __user *ubuf,
 	}
 	mutex_lock(&lx.lock);
 	if (lx.hello)
-		ret = llamux_apply_reply(type, le64_to_cpu(hdr.id), payload, len);
+		ret = llamux_apply_reply(type, le64_to_cpu(hdr.id), payload,
+					 len);
 	else
 		ret = -EPROTO;
 	mutex_unlock(&lx.lock);
@@ -1123,8 +1166,8 @@ static int __init llamux_init(void)
 {
 	int ret;
 
-	if (!max_prompt_bytes || max_prompt_bytes > LLAMUX_MAX_PAYLOAD - LLAMUX_MAX_SETTINGS) {
-		pr_err("max_prompt_bytes must be 1..%u\n", LLAMUX_MAX_PAYLOAD - LLAMUX_MAX_SETTINGS);
+	if (!max_prompt_bytes || max_prompt_bytes > LLAMUX_MAX_PROMPT) {
+		pr_err("max_prompt_bytes must be 1..%u\n", LLAMUX_MAX_PROMPT);
 		return -EINVAL;
 	}
 	if (!max_queue || !max_answer_bytes) {
@@ -1138,6 +1181,10 @@ static int __init llamux_init(void)
 	init_waitqueue_head(&lx.daemon_wait);
 	hash_init(lx.users);
 
+	/*
+	 * prompt and config are writable by everyone on purpose: all state
+	 * behind them is per fsuid, so a user only ever touches their own.
+	 */
 	lx.proc_dir = proc_mkdir("llamux", NULL);
 	if (!lx.proc_dir)
 		return -ENOMEM;
@@ -1152,7 +1199,8 @@ static int __init llamux_init(void)
 	if (ret)
 		goto fail;
 	pr_info("loaded: protocol %u, max_prompt_bytes=%u max_queue=%u max_answer_bytes=%u\n",
-		LLAMUX_PROTO_VERSION, max_prompt_bytes, max_queue, max_answer_bytes);
+		LLAMUX_PROTO_VERSION, max_prompt_bytes, max_queue,
+		max_answer_bytes);
 	return 0;
 fail:
 	proc_remove(lx.proc_dir);

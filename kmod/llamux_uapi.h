@@ -36,23 +36,24 @@
 
 #include <linux/types.h>
 
-#define LLAMUX_MAGIC		0x584d4c4cU	/* "LLMX" as little-endian bytes */
+/* "LLMX" as little-endian bytes. */
+#define LLAMUX_MAGIC		0x584d4c4cU
 #define LLAMUX_PROTO_VERSION	1
 
-/* Largest payload of one message in either direction. */
-#define LLAMUX_MAX_PAYLOAD	(1U << 20)
+/* Largest payload of one message in either direction (1 MiB). */
+#define LLAMUX_MAX_PAYLOAD	(1024U * 1024U)
 
 enum llamux_msg_type {
-	/* kernel -> daemon */
-	LLAMUX_MSG_REQUEST	= 1,	/* payload: settings text, then prompt */
-	LLAMUX_MSG_CANCEL	= 2,	/* the reader gave up; stop work on id */
+	/* kernel -> daemon; the comments say what the payload is */
+	LLAMUX_MSG_REQUEST	= 1,	/* settings text, then prompt */
+	LLAMUX_MSG_CANCEL	= 2,	/* none: the reader gave up on id */
 
 	/* daemon -> kernel */
-	LLAMUX_MSG_HELLO	= 16,	/* first write; payload struct llamux_hello */
-	LLAMUX_MSG_TOKEN	= 17,	/* payload: UTF-8 text appended to the answer */
-	LLAMUX_MSG_DONE		= 18,	/* payload struct llamux_done; answer complete */
-	LLAMUX_MSG_ERROR	= 19,	/* payload: UTF-8 message shown to the reader */
-	LLAMUX_MSG_STATUS	= 20,	/* payload: text for /proc/llamux/status */
+	LLAMUX_MSG_HELLO	= 16,	/* struct llamux_hello; first write */
+	LLAMUX_MSG_TOKEN	= 17,	/* UTF-8 text appended to the answer */
+	LLAMUX_MSG_DONE		= 18,	/* struct llamux_done; answer ends */
+	LLAMUX_MSG_ERROR	= 19,	/* UTF-8 message shown to the reader */
+	LLAMUX_MSG_STATUS	= 20,	/* text for /proc/llamux/status */
 };
 
 /* kernel -> daemon header, 40 bytes, followed by length payload bytes. */
@@ -61,7 +62,8 @@ struct llamux_req_hdr {
 	__le16 version;
 	__le16 type;		/* enum llamux_msg_type */
 	__le32 length;		/* payload bytes after this header */
-	__le32 settings_len;	/* REQUEST: leading payload bytes that are settings text */
+	/* REQUEST: how many leading payload bytes are settings text */
+	__le32 settings_len;
 	__le64 id;		/* request id, never 0 */
 	__le32 uid;		/* fsuid of the writer */
 	__le32 gid;		/* fsgid of the writer */
@@ -93,7 +95,10 @@ enum llamux_stop_reason {
 	LLAMUX_STOP_CANCEL	= 3,
 };
 
-/* DONE payload, 16 bytes.  Speeds are integers: the kernel does no floating point. */
+/*
+ * DONE payload, 16 bytes.  Speeds are integers: the kernel does no floating
+ * point.
+ */
 struct llamux_done {
 	__le32 prompt_tokens;
 	__le32 generated_tokens;

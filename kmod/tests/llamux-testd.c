@@ -68,7 +68,8 @@ static long now_ms(void)
 }
 
 /* One daemon->kernel message in one write(); returns 0 or an errno. */
-static int send_msg(uint16_t type, uint64_t id, const void *payload, uint32_t len)
+static int send_msg(uint16_t type, uint64_t id, const void *payload,
+		    uint32_t len)
 {
 	static char out[sizeof(struct llamux_reply_hdr) + LLAMUX_MAX_PAYLOAD];
 	struct llamux_reply_hdr hdr = {
@@ -87,13 +88,14 @@ static int send_msg(uint16_t type, uint64_t id, const void *payload, uint32_t le
 	return 0;
 }
 
-static void must_send(uint16_t type, uint64_t id, const void *payload, uint32_t len)
+static void must_send(uint16_t type, uint64_t id, const void *payload,
+		      uint32_t len)
 {
 	int err = send_msg(type, id, payload, len);
 
 	if (err) {
-		say("error: write type %u id %llu: %s", type, (unsigned long long)id,
-		    errname(err));
+		say("error: write type %u id %llu: %s", type,
+		    (unsigned long long)id, errname(err));
 		exit(1);
 	}
 }
@@ -110,7 +112,8 @@ static int read_msg(struct msg *m)
 		exit(1);
 	}
 	memcpy(&m->hdr, rbuf, sizeof(m->hdr));
-	if (m->hdr.magic != LLAMUX_MAGIC || m->hdr.version != LLAMUX_PROTO_VERSION ||
+	if (m->hdr.magic != LLAMUX_MAGIC ||
+	    m->hdr.version != LLAMUX_PROTO_VERSION ||
 	    m->hdr.length != n - sizeof(m->hdr) || !m->hdr.id ||
 	    m->hdr.settings_len > m->hdr.length) {
 		say("error: malformed message from the kernel");
@@ -149,9 +152,11 @@ static void drop_held(uint64_t id)
 {
 	for (int i = 0; i < nheld; i++) {
 		if (held[i].hdr.id == id) {
-			say("cancel id=%llu (not started)", (unsigned long long)id);
+			say("cancel id=%llu (not started)",
+			    (unsigned long long)id);
 			free(held[i].payload);
-			memmove(&held[i], &held[i + 1], (nheld - i - 1) * sizeof(held[0]));
+			memmove(&held[i], &held[i + 1],
+				(nheld - i - 1) * sizeof(held[0]));
 			nheld--;
 			return;
 		}
@@ -204,14 +209,16 @@ static int pause_watching(uint64_t current, int ms)
 }
 
 /* Sends one malformed reply and checks the kernel refuses it with want. */
-static void expect_reject(const char *kind, const void *data, size_t len, int want)
+static void expect_reject(const char *kind, const void *data, size_t len,
+			  int want)
 {
 	int got = write(fd, data, len) < 0 ? errno : 0;
 
 	if (got == want) {
 		say("reject %s: %s ok", kind, errname(got));
 	} else {
-		say("reject %s: expected %s, got %s FAIL", kind, errname(want), errname(got));
+		say("reject %s: expected %s, got %s FAIL", kind, errname(want),
+		    errname(got));
 		checks_failed++;
 	}
 }
@@ -298,7 +305,8 @@ static void misbehave_on(uint64_t id)
 		w.h.id = 0;
 		w.h.length = sizeof(hello);
 		memcpy(w.payload, &hello, sizeof(hello));
-		expect_reject("second-hello", &w, sizeof(w.h) + sizeof(hello), EINVAL);
+		expect_reject("second-hello", &w, sizeof(w.h) + sizeof(hello),
+			      EINVAL);
 	}
 }
 
@@ -314,27 +322,30 @@ static void answer(struct msg *m)
 	int k;
 
 	say("request id=%llu uid=%u gid=%u pid=%u settings=%u prompt=%u",
-	    (unsigned long long)id, m->hdr.uid, m->hdr.gid, m->hdr.pid, slen, plen);
+	    (unsigned long long)id, m->hdr.uid, m->hdr.gid, m->hdr.pid, slen,
+	    plen);
 	misbehave_on(id);
 	if (error_text) {
 		must_send(LLAMUX_MSG_ERROR, id, error_text, strlen(error_text));
 		say("failed id=%llu", (unsigned long long)id);
 		return;
 	}
-	while (slen && (m->payload[slen - 1] == '\n' || m->payload[slen - 1] == ' '))
+	while (slen && (m->payload[slen - 1] == '\n' ||
+			m->payload[slen - 1] == ' '))
 		slen--;
 	tlen = snprintf(NULL, 0, "[id=%llu uid=%u gid=%u settings=%.*s]\n",
-			(unsigned long long)id, m->hdr.uid, m->hdr.gid, (int)slen,
-			m->payload) + plen;
+			(unsigned long long)id, m->hdr.uid, m->hdr.gid,
+			(int)slen, m->payload) + plen;
 	text = malloc(tlen + 1);
 	k = sprintf(text, "[id=%llu uid=%u gid=%u settings=%.*s]\n",
-		    (unsigned long long)id, m->hdr.uid, m->hdr.gid, (int)slen, m->payload);
+		    (unsigned long long)id, m->hdr.uid, m->hdr.gid, (int)slen,
+		    m->payload);
 	memcpy(text + k, m->payload + m->hdr.settings_len, plen);
 
 	for (int i = 0; i < pieces && sent < tlen; i++) {
-		size_t n = i == pieces - 1 ? tlen - sent : (tlen + pieces - 1) / pieces;
+		size_t n = (tlen + pieces - 1) / pieces;
 
-		if (n > tlen - sent)
+		if (i == pieces - 1 || n > tlen - sent)
 			n = tlen - sent;
 		if (i && (delay_ms || gate) && pause_watching(id, delay_ms)) {
 			say("cancel id=%llu (answering, %zu of %zu bytes sent)",
@@ -346,7 +357,8 @@ static void answer(struct msg *m)
 		}
 		must_send(LLAMUX_MSG_TOKEN, id, text + sent, n);
 		sent += n;
-		say("piece id=%llu %d/%d", (unsigned long long)id, i + 1, pieces);
+		say("piece id=%llu %d/%d", (unsigned long long)id, i + 1,
+		    pieces);
 		if (die_mid_answer) {
 			say("dying mid-answer id=%llu", (unsigned long long)id);
 			raise(SIGKILL);
@@ -388,19 +400,44 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "d:p:t:n:skbg:V:m:e:S:")) != -1) {
 		switch (opt) {
-		case 'd': dev = optarg; break;
-		case 'p': pieces = atoi(optarg); break;
-		case 't': delay_ms = atoi(optarg); break;
-		case 'n': count = atol(optarg); break;
-		case 's': serial = 1; break;
-		case 'k': die_mid_answer = 1; break;
-		case 'b': blocking = 1; break;
-		case 'g': gate = optarg; break;
-		case 'V': hello.version = atoi(optarg); break;
-		case 'm': misbehave = optarg; break;
-		case 'e': error_text = optarg; break;
-		case 'S': status_text = optarg; break;
-		default: usage();
+		case 'd':
+			dev = optarg;
+			break;
+		case 'p':
+			pieces = atoi(optarg);
+			break;
+		case 't':
+			delay_ms = atoi(optarg);
+			break;
+		case 'n':
+			count = atol(optarg);
+			break;
+		case 's':
+			serial = 1;
+			break;
+		case 'k':
+			die_mid_answer = 1;
+			break;
+		case 'b':
+			blocking = 1;
+			break;
+		case 'g':
+			gate = optarg;
+			break;
+		case 'V':
+			hello.version = atoi(optarg);
+			break;
+		case 'm':
+			misbehave = optarg;
+			break;
+		case 'e':
+			error_text = optarg;
+			break;
+		case 'S':
+			status_text = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (pieces < 1)
@@ -415,13 +452,16 @@ int main(int argc, char **argv)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		err = send_msg(LLAMUX_MSG_TOKEN, 1, "x", 1);
-		say("reject before-hello write: %s %s", errname(err), err == EPROTO ? "ok" : "FAIL");
+		say("reject before-hello write: %s %s", errname(err),
+		    err == EPROTO ? "ok" : "FAIL");
 		checks_failed += err != EPROTO;
 		err = read(fd, rbuf, BUF_SIZE) < 0 ? errno : 0;
-		say("reject before-hello read: %s %s", errname(err), err == EPROTO ? "ok" : "FAIL");
+		say("reject before-hello read: %s %s", errname(err),
+		    err == EPROTO ? "ok" : "FAIL");
 		checks_failed += err != EPROTO;
 		poll(&p, 1, 0);
-		say("poll before hello: %s", p.revents & POLLIN ? "readable FAIL" : "not readable ok");
+		say("poll before hello: %s",
+		    p.revents & POLLIN ? "readable FAIL" : "not readable ok");
 		checks_failed += !!(p.revents & POLLIN);
 	}
 	/* HELLO is sent with the header version equal to the claimed one. */
@@ -436,19 +476,22 @@ int main(int argc, char **argv)
 		memcpy(out + sizeof(h), &hello, sizeof(hello));
 		if (write(fd, out, sizeof(out)) < 0) {
 			err = errno;
-			say("hello version %u refused: %s", hello.version, errname(err));
+			say("hello version %u refused: %s", hello.version,
+			    errname(err));
 			return err == EPROTO ? 3 : 1;
 		}
 	}
 	say("hello ok, protocol %u", hello.version);
 	if (status_text)
-		must_send(LLAMUX_MSG_STATUS, 0, status_text, strlen(status_text));
+		must_send(LLAMUX_MSG_STATUS, 0, status_text,
+			  strlen(status_text));
 	if (wants("small-read")) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		poll(&p, 1, -1);
 		err = read(fd, rbuf, 8) < 0 ? errno : 0;
-		say("reject small-read: %s %s", errname(err), err == EINVAL ? "ok" : "FAIL");
+		say("reject small-read: %s %s", errname(err),
+		    err == EINVAL ? "ok" : "FAIL");
 		checks_failed += err != EINVAL;
 	}
 	for (;;) {
@@ -466,7 +509,8 @@ int main(int argc, char **argv)
 			answer(&m);
 			answered++;
 		} else if (m.hdr.type == LLAMUX_MSG_CANCEL) {
-			say("cancel id=%llu (already answered)", (unsigned long long)m.hdr.id);
+			say("cancel id=%llu (already answered)",
+			    (unsigned long long)m.hdr.id);
 		} else {
 			say("error: unexpected message type %u", m.hdr.type);
 			return 1;

@@ -3,15 +3,20 @@
  * llamux-tool: the few things the VM scenarios cannot do with busybox alone,
  * each reporting errors by errno name so scripts can compare them.
  *
- *   llamux-tool as UID[:GID] CMD [ARG...]   run CMD with that uid/gid, no groups
- *   llamux-tool write PATH SIZE [CHUNK]     write SIZE bytes ("0123456789" repeated)
- *                                           in CHUNK-byte write() calls, then close
- *   llamux-tool read-nonblock PATH          one O_NONBLOCK read: data to stdout
- *   llamux-tool open PATH                   open read-write, report, close
- *   llamux-tool hold PATH SECONDS           open for writing and keep it open
- *   llamux-tool read-alarm PATH SECONDS     read to EOF with a SIGALRM handler
- *                                           (no SA_RESTART) firing after SECONDS;
- *                                           reports "read: EINTR" when it interrupts
+ *   llamux-tool as UID[:GID] CMD [ARG...]
+ *	run CMD with that uid/gid, no supplementary groups
+ *   llamux-tool write PATH SIZE [CHUNK]
+ *	write SIZE bytes ("0123456789" repeated) in CHUNK-byte write() calls,
+ *	then close
+ *   llamux-tool read-nonblock PATH
+ *	one O_NONBLOCK read: data to stdout
+ *   llamux-tool open PATH
+ *	open read-write, report, close
+ *   llamux-tool hold PATH SECONDS
+ *	open for writing and keep it open
+ *   llamux-tool read-alarm PATH SECONDS
+ *	read to EOF with a SIGALRM handler (no SA_RESTART) firing after
+ *	SECONDS; reports "read: EINTR" when it interrupts
  *
  * Output: "ok" or "<step>: ENAME" on stderr; exit status 0 only on success.
  */
@@ -109,8 +114,9 @@ int main(int argc, char **argv)
 		return run_as(argv[2], argv + 3);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write")) {
 		size_t size = strtoul(argv[3], NULL, 10);
+		size_t chunk = argc == 5 ? strtoul(argv[4], NULL, 10) : size;
 
-		return write_file(argv[2], size, argc == 5 ? strtoul(argv[4], NULL, 10) : size);
+		return write_file(argv[2], size, chunk);
 	}
 	if (argc == 3 && !strcmp(argv[1], "read-nonblock")) {
 		fd = open(argv[2], O_RDONLY | O_NONBLOCK);

@@ -209,8 +209,23 @@ public final class Engine implements AutoCloseable {
         return n;
     }
 
-    /** The type holding the most weight bytes: what people call the model's quantization. */
+    /** llama.cpp's llama_ftype names for general.file_type (llama.h), as users know them. */
+    private static final Map<Integer, String> FILE_TYPES = Map.ofEntries(
+            Map.entry(0, "F32"), Map.entry(1, "F16"), Map.entry(2, "Q4_0"), Map.entry(3, "Q4_1"),
+            Map.entry(7, "Q8_0"), Map.entry(8, "Q5_0"), Map.entry(9, "Q5_1"), Map.entry(10, "Q2_K"),
+            Map.entry(11, "Q3_K_S"), Map.entry(12, "Q3_K_M"), Map.entry(13, "Q3_K_L"), Map.entry(14, "Q4_K_S"),
+            Map.entry(15, "Q4_K_M"), Map.entry(16, "Q5_K_S"), Map.entry(17, "Q5_K_M"), Map.entry(18, "Q6_K"),
+            Map.entry(32, "BF16"));
+
+    /**
+     * The model's quantization as people name it: general.file_type (Q4_K_M), else the type
+     * holding the most weight bytes.
+     */
     private static String dominantType(GgufFile f) {
+        String named = FILE_TYPES.get(f.metadata().getInt("general.file_type", -1));
+        if (named != null) {
+            return named;
+        }
         Map<GgmlType, Long> bytes = new EnumMap<>(GgmlType.class);
         for (TensorInfo t : f.tensors()) {
             if (t.dims() >= 2) {

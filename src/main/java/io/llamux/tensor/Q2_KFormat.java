@@ -75,7 +75,8 @@ final class Q2_KFormat implements WeightFormat {
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
             float da = Mem.f32(act, ab + Q8_KActivation.D);
             // Mins first, into the same lanes: lane i = min[2i]*bsum[2i] + min[2i+1]*bsum[2i+1].
-            IntVector pairs = Simd.i16x8(w, wb + SCALES);
+            // Word i of bsums holds bsums[2i] (low half) and bsums[2i+1]; lane i of pairs holds scales[2i], [2i+1].
+            IntVector pairs = Simd.pairs16(w, wb + SCALES);
             IntVector bsums = Simd.words(act, ab + Q8_KActivation.BSUMS);
             IntVector mins = Simd.field(pairs, 4, 0xF).mul(bsums.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
                     .add(Simd.field(pairs, 12, 0xF).mul(bsums.lanewise(VectorOperators.ASHR, 16)));
@@ -85,11 +86,14 @@ final class Q2_KFormat implements WeightFormat {
                 IntVector q = Simd.words(w, wb + QS + 32 * half);
                 for (int k = 0; k < 4; k++) {
                     int c = 4 * half + k;
-                    IntVector chunk = Simd.chunkDot(Simd.field(q, 2 * k, 3), Simd.field(q, 8 + 2 * k, 3),
-                            Simd.field(q, 16 + 2 * k, 3), Simd.field(q, 24 + 2 * k, 3),
-                            Simd.words(act, ab + Q8_KActivation.QS + 32 * c));
-                    sums = sums.add(chunk.mul(Simd.pair(Mem.u8(w, wb + SCALES + 2 * c) & 0xF,
-                            Mem.u8(w, wb + SCALES + 2 * c + 1) & 0xF)));
+                    IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * c);
+                    IntVector chunk = IntVector.zero(Simd.W8);
+                    for (int t = 0; t < 4; t++) {
+                        chunk = chunk.add(Simd.field(q, 8 * t + 2 * k, 3).mul(Simd.sbyte(a, t)));
+                    }
+                    // Scales 2c (elements 0-15 of the chunk) and 2c+1 (16-31), low nibbles.
+                    int word = pairs.lane(c);
+                    sums = sums.add(chunk.mul(Simd.pair(word & 0xF, (word >>> 8) & 0xF)));
                 }
             }
             acc = Simd.fma8(da * Mem.f16(w, wb + D), sums, acc);

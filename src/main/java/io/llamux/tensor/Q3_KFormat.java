@@ -101,9 +101,11 @@ final class Q3_KFormat implements WeightFormat {
                 int scalesHi = scaleWord(a0, a1, a2, 2 * half + 1);
                 for (int k = 0; k < 4; k++) {
                     int c = 4 * half + k;
-                    IntVector chunk = Simd.chunkDot(value(q, hmask, 0, k, c), value(q, hmask, 1, k, c),
-                            value(q, hmask, 2, k, c), value(q, hmask, 3, k, c),
-                            Simd.words(act, ab + Q8_KActivation.QS + 32 * c));
+                    IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * c);
+                    IntVector chunk = IntVector.zero(Simd.W8);
+                    for (int t = 0; t < 4; t++) {
+                        chunk = chunk.add(value(q, hmask, t, k, c).mul(Simd.sbyte(a, t)));
+                    }
                     int word = k < 2 ? scalesLo : scalesHi;
                     int lo = ((word >>> (16 * (k & 1))) & 0xFF) - 32;
                     int hi = ((word >>> (16 * (k & 1) + 8)) & 0xFF) - 32;

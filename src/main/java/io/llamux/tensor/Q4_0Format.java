@@ -56,12 +56,11 @@ final class Q4_0Format implements WeightFormat {
             float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + Q8_0Format.D);
             // Lanes 0-3: low nibbles (elements 0-15), lanes 4-7: high nibbles (16-31).
             IntVector q = Simd.words16Twice(w, wb + QS).lanewise(VectorOperators.LSHR, Simd.NIBBLE_SHIFT);
-            IntVector sums = Simd.chunkDot(
-                    Simd.field(q, 0, 0xF).sub(8),
-                    Simd.field(q, 8, 0xF).sub(8),
-                    Simd.field(q, 16, 0xF).sub(8),
-                    Simd.field(q, 24, 0xF).sub(8),
-                    Simd.words(act, ab + Q8_0Format.QS));
+            IntVector a = Simd.words(act, ab + Q8_0Format.QS);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int t = 0; t < 4; t++) { // element 4i+t of each lane i
+                sums = sums.add(Simd.field(q, 8 * t, 0xF).sub(8).mul(Simd.sbyte(a, t)));
+            }
             acc = Simd.fma8(d, sums, acc);
         }
         return Simd.hsum8(acc);

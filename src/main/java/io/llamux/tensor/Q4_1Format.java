@@ -62,12 +62,11 @@ final class Q4_1Format implements WeightFormat {
             offsets += Mem.f16(w, wb + M) * Mem.f16(act, ab + Q8_1Activation.S);
             // Lanes 0-3: low nibbles (elements 0-15), lanes 4-7: high nibbles (16-31).
             IntVector q = Simd.words16Twice(w, wb + QS).lanewise(VectorOperators.LSHR, Simd.NIBBLE_SHIFT);
-            IntVector sums = Simd.chunkDot(
-                    Simd.field(q, 0, 0xF),
-                    Simd.field(q, 8, 0xF),
-                    Simd.field(q, 16, 0xF),
-                    Simd.field(q, 24, 0xF),
-                    Simd.words(act, ab + Q8_1Activation.QS));
+            IntVector a = Simd.words(act, ab + Q8_1Activation.QS);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int t = 0; t < 4; t++) { // element 4i+t of each lane i
+                sums = sums.add(Simd.field(q, 8 * t, 0xF).mul(Simd.sbyte(a, t)));
+            }
             acc = Simd.fma8(d, sums, acc);
         }
         return Simd.hsum8(acc) + offsets;

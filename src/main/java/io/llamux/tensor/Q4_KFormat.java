@@ -90,42 +90,59 @@ final class Q4_KFormat implements WeightFormat {
     public float dot(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         Mem.checkBlocks(type(), n);
         FloatVector acc = FloatVector.zero(Simd.A8);
-        float m0 = 0;
-        float m1 = 0;
-        float m2 = 0;
-        float m3 = 0;
         for (int b = 0; b < n / QK; b++) {
             long wb = wByteOffset + (long) b * BYTES;
             long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
             float da = Mem.f32(act, ab + Q8_KActivation.D);
-            float dmin = -da * Mem.f16(w, wb + DMIN);
             int a0 = Mem.i32(w, wb + SCALES);
-            int a1 = Mem.i32(w, wb + SCALES + 4);
             int a2 = Mem.i32(w, wb + SCALES + 8);
             int scales0 = scaleWord(a0, a2, 0);
             int scales1 = scaleWord(a0, a2, 1);
-            int mins0 = minWord(a1, a2, 0);
-            int mins1 = minWord(a1, a2, 1);
-            // Four lanes of min * (sum of 32 activations), two sub-blocks each (madd of the mins).
-            m0 = Math.fma(dmin, minPair(mins0, act, ab, 0), m0);
-            m1 = Math.fma(dmin, minPair(mins0, act, ab, 2), m1);
-            m2 = Math.fma(dmin, minPair(mins1, act, ab, 4), m2);
-            m3 = Math.fma(dmin, minPair(mins1, act, ab, 6), m3);
             IntVector sums = IntVector.zero(Simd.W8);
             for (int s = 0; s < 8; s++) {
                 IntVector q = Simd.words(w, wb + QS + 32 * (s >> 1));
                 int shift = 4 * (s & 1);
-                IntVector chunk = Simd.chunkDot(Simd.field(q, shift, 0xF), Simd.field(q, 8 + shift, 0xF),
-                        Simd.field(q, 16 + shift, 0xF), Simd.field(q, 24 + shift, 0xF),
-                        Simd.words(act, ab + Q8_KActivation.QS + 32 * s));
+                IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * s);
+                IntVector chunk = IntVector.zero(Simd.W8);
+                for (int t = 0; t < 4; t++) {
+                    chunk = chunk.add(Simd.field(q, 8 * t + shift, 0xF).mul(Simd.sbyte(a, t)));
+                }
                 sums = sums.add(chunk.mul(((s < 4 ? scales0 : scales1) >>> (8 * (s & 3))) & 0xFF));
             }
             acc = Simd.fma8(da * Mem.f16(w, wb + D), sums, acc);
         }
-        return Simd.hsum8(acc) + ((m0 + m2) + (m1 + m3));
+        return Simd.hsum8(acc) + minTerms(w, wByteOffset, act, actByteOffset, n / QK);
     }
 
-    /** min[s]*(bsums of sub-block s) + min[s+1]*(bsums of sub-block s+1), s even. */
+    /**
+     * ggml's acc_m over the whole row: four lanes, lane m += dmin * (min[2m]*sum32[2m] +
+     * min[2m+1]*sum32[2m+1]) per super-block by FMA, then (m0+m2)+(m1+m3). Independent of the
+     * scale lanes, so it runs as its own scalar pass (keeping the vector loop small enough for
+     * C2 to inline all of it).
+     */
+    private static float minTerms(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int blocks) {
+        float m0 = 0;
+        float m1 = 0;
+        float m2 = 0;
+        float m3 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long wb = wByteOffset + (long) b * BYTES;
+            long ab = actByteOffset + (long) b * Q8_KActivation.BYTES;
+            float dmin = -Mem.f32(act, ab + Q8_KActivation.D) * Mem.f16(w, wb + DMIN);
+            int a0 = Mem.i32(w, wb + SCALES);
+            int a1 = Mem.i32(w, wb + SCALES + 4);
+            int a2 = Mem.i32(w, wb + SCALES + 8);
+            int lo = minWord(a1, a2, 0);
+            int hi = minWord(a1, a2, 1);
+            m0 = Math.fma(dmin, minPair(lo, act, ab, 0), m0);
+            m1 = Math.fma(dmin, minPair(lo, act, ab, 2), m1);
+            m2 = Math.fma(dmin, minPair(hi, act, ab, 4), m2);
+            m3 = Math.fma(dmin, minPair(hi, act, ab, 6), m3);
+        }
+        return (m0 + m2) + (m1 + m3);
+    }
+
+    /** min[s]*sum32[s] + min[s+1]*sum32[s+1] for even s, as an exact int. */
     private static float minPair(int minWord, MemorySegment act, long ab, int s) {
         int shift = 8 * (s & 3);
         return ((minWord >>> shift) & 0xFF) * Q8_KActivation.sum32(act, ab, s)

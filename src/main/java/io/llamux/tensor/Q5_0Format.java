@@ -62,12 +62,11 @@ final class Q5_0Format implements WeightFormat {
             // Lanes 0-3: low nibbles (elements 0-15), lanes 4-7: high nibbles (16-31).
             IntVector q = Simd.words16Twice(w, wb + QS).lanewise(VectorOperators.LSHR, Simd.NIBBLE_SHIFT);
             IntVector h = IntVector.broadcast(Simd.W8, Mem.i32(w, wb + QH)).lanewise(VectorOperators.LSHR, Simd.WORD_BIT);
-            IntVector sums = Simd.chunkDot(
-                    Simd.field(q, 0, 0xF).or(Simd.field(h, 0, 1).lanewise(VectorOperators.LSHL, 4)).sub(16),
-                    Simd.field(q, 8, 0xF).or(Simd.field(h, 1, 1).lanewise(VectorOperators.LSHL, 4)).sub(16),
-                    Simd.field(q, 16, 0xF).or(Simd.field(h, 2, 1).lanewise(VectorOperators.LSHL, 4)).sub(16),
-                    Simd.field(q, 24, 0xF).or(Simd.field(h, 3, 1).lanewise(VectorOperators.LSHL, 4)).sub(16),
-                    Simd.words(act, ab + Q8_0Format.QS));
+            IntVector a = Simd.words(act, ab + Q8_0Format.QS);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int t = 0; t < 4; t++) { // element 4i+t of each lane i
+                sums = sums.add(Simd.field(q, 8 * t, 0xF).or(Simd.field(h, t, 1).lanewise(VectorOperators.LSHL, 4)).sub(16).mul(Simd.sbyte(a, t)));
+            }
             acc = Simd.fma8(d, sums, acc);
         }
         return Simd.hsum8(acc);

@@ -85,9 +85,11 @@ final class Q5_KFormat implements WeightFormat {
             for (int s = 0; s < 8; s++) {
                 IntVector q = Simd.words(w, wb + QS + 32 * (s >> 1));
                 int shift = 4 * (s & 1);
-                IntVector chunk = Simd.chunkDot(value(q, high, 0, shift, s), value(q, high, 1, shift, s),
-                        value(q, high, 2, shift, s), value(q, high, 3, shift, s),
-                        Simd.words(act, ab + Q8_KActivation.QS + 32 * s));
+                IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * s);
+                IntVector chunk = IntVector.zero(Simd.W8);
+                for (int t = 0; t < 4; t++) {
+                    chunk = chunk.add(value(q, high, t, shift, s).mul(Simd.sbyte(a, t)));
+                }
                 sums = sums.add(chunk.mul(((s < 4 ? scales0 : scales1) >>> (8 * (s & 3))) & 0xFF));
             }
             acc = Simd.fma8(da * Mem.f16(w, wb + D), sums, acc);

@@ -90,9 +90,11 @@ final class Q6_KFormat implements WeightFormat {
                     int c = 4 * half + k;
                     IntVector low = (k & 1) == 0 ? low1 : low2;
                     int ls = k < 2 ? 0 : 4;
-                    IntVector chunk = Simd.chunkDot(value(low, high, 0, ls, 2 * k), value(low, high, 1, ls, 2 * k),
-                            value(low, high, 2, ls, 2 * k), value(low, high, 3, ls, 2 * k),
-                            Simd.words(act, ab + Q8_KActivation.QS + 32 * c));
+                    IntVector a = Simd.words(act, ab + Q8_KActivation.QS + 32 * c);
+                    IntVector chunk = IntVector.zero(Simd.W8);
+                    for (int t = 0; t < 4; t++) {
+                        chunk = chunk.add(value(low, high, t, ls, 2 * k).mul(Simd.sbyte(a, t)));
+                    }
                     sums = sums.add(chunk.mul(Simd.pair(Mem.i8(w, wb + SCALES + 2 * c), Mem.i8(w, wb + SCALES + 2 * c + 1))));
                 }
             }

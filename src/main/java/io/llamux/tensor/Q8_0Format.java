@@ -51,8 +51,11 @@ final class Q8_0Format implements WeightFormat {
             long ab = actByteOffset + (long) b * BYTES;
             float d = Mem.f16(w, wb + D) * Mem.f16(act, ab + D);
             IntVector q = Simd.words(w, wb + QS);
-            IntVector sums = Simd.chunkDot(Simd.sbyte(q, 0), Simd.sbyte(q, 1), Simd.sbyte(q, 2), Simd.sbyte(q, 3),
-                    Simd.words(act, ab + QS));
+            IntVector a = Simd.words(act, ab + QS);
+            IntVector sums = IntVector.zero(Simd.W8);
+            for (int t = 0; t < 4; t++) { // element 4i+t of each lane i
+                sums = sums.add(Simd.sbyte(q, t).mul(Simd.sbyte(a, t)));
+            }
             acc = Simd.fma8(d, sums, acc);
         }
         return Simd.hsum8(acc);

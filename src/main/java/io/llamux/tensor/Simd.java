@@ -72,32 +72,6 @@ final class Simd {
         return toFloat(sum).fma(FloatVector.broadcast(F, d), acc);
     }
 
-    /** Butterfly shuffles i -> i ^ 2^k, widest first, for {@link #sum}. */
-    private static final VectorShuffle<Float>[] BUTTERFLY = butterflies();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] butterflies() {
-        int steps = Integer.numberOfTrailingZeros(FL);
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int k = 0; k < steps; k++) {
-            int stride = FL >> (k + 1);
-            s[k] = VectorShuffle.fromOp(F, i -> i ^ stride);
-        }
-        return s;
-    }
-
-    /**
-     * The sum of the lanes in a fixed order (halves, then quarters, ...). {@code reduceLanes(ADD)}
-     * leaves the order unspecified, and its interpreted and JIT-compiled forms do differ, which
-     * made the same dot product change in its last bit once the JIT kicked in.
-     */
-    static float sum(FloatVector v) {
-        for (VectorShuffle<Float> s : BUTTERFLY) {
-            v = v.add(v.rearrange(s));
-        }
-        return v.lane(0);
-    }
-
     /** The int lane sums as floats. */
     static FloatVector toFloat(IntVector v) {
         return (FloatVector) v.convertShape(VectorOperators.I2F, F, 0);
@@ -171,11 +145,6 @@ final class Simd {
         return words.lanewise(VectorOperators.LSHR, shift).and(mask);
     }
 
-    /** The 8-lane chunk sum of {@code weights[t] * int8 activations} over t = 0..3. */
-    static IntVector chunkDot(IntVector w0, IntVector w1, IntVector w2, IntVector w3, IntVector act) {
-        return w0.mul(sbyte(act, 0)).add(w1.mul(sbyte(act, 1))).add(w2.mul(sbyte(act, 2))).add(w3.mul(sbyte(act, 3)));
-    }
-
     /** {@code lo} in lanes 0..3 and {@code hi} in lanes 4..7 (per-16-element scales). */
     static IntVector pair(int lo, int hi) {
         return IntVector.broadcast(W8, lo).blend(hi, UPPER4);
@@ -186,32 +155,42 @@ final class Simd {
         return ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(A8, d), acc);
     }
 
-    /** ggml's hsum_float_8: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). */
+    static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(A8, i -> i ^ 4);
+    static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(A8, i -> i ^ 2);
+    static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(A8, i -> i ^ 1);
+
+    /** ggml's hsum_float_8: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). Tiny, so C2 always inlines it. */
     static float hsum8(FloatVector v) {
-        float r0 = v.lane(0) + v.lane(4);
-        float r1 = v.lane(1) + v.lane(5);
-        float r2 = v.lane(2) + v.lane(6);
-        float r3 = v.lane(3) + v.lane(7);
-        return (r0 + r2) + (r1 + r3);
+        return fold(fold(fold(v, SWAP4), SWAP2), SWAP1).lane(0);
     }
 
     /** GGML_F32x8_REDUCE's last steps on one vector: ((l0+l4)+(l1+l5)) + ((l2+l6)+(l3+l7)). */
     static float hadd8(FloatVector v) {
-        float t0 = v.lane(0) + v.lane(4);
-        float t1 = v.lane(1) + v.lane(5);
-        float t2 = v.lane(2) + v.lane(6);
-        float t3 = v.lane(3) + v.lane(7);
-        return (t0 + t1) + (t2 + t3);
+        return fold(fold(fold(v, SWAP4), SWAP1), SWAP2).lane(0);
+    }
+
+    /** {@code v + v.rearrange(s)}: one butterfly step of a horizontal sum. */
+    static FloatVector fold(FloatVector v, VectorShuffle<Float> s) {
+        return v.add(v.rearrange(s));
+    }
+
+    /** Byte k of each lane's word, k = lane mod 4 (with {@link #UPPER4} words: 8 bytes of two ints). */
+    static final IntVector BYTE_SHIFT = IntVector.zero(W8).addIndex(8).and(31);
+
+    /** The 8 bytes of {@code lo} (lanes 0..3) and {@code hi} (lanes 4..7), one per lane. */
+    static IntVector bytes(int lo, int hi) {
+        return IntVector.broadcast(W8, lo).blend(hi, UPPER4).lanewise(VectorOperators.LSHR, BYTE_SHIFT).and(0xFF);
     }
 
     /** 8 IEEE halves at {@code off}, widened exactly. */
     static FloatVector f16x8(MemorySegment s, long off) {
         IntVector h = ((IntVector) ShortVector.fromMemorySegment(H8, s, off, LE)
                 .convertShape(VectorOperators.S2I, W8, 0)).and(0xFFFF);
-        IntVector em = h.and(0x7FFF);
-        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector shifted = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        // Finite halves only: inf/NaN would widen to finite values >= 65536. Model weights and
+        // activations that llama.cpp can use are finite, and the smaller body keeps the F16 dot
+        // within what C2 inlines. (Simd.f16, used to dequantize, handles every half.)
         IntVector magnitude = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        magnitude = magnitude.blend(shifted.or(0x7F800000), em.compare(VectorOperators.GE, 0x7C00));
         return magnitude.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
@@ -224,6 +203,15 @@ final class Simd {
     /** 8 floats at {@code off}. */
     static FloatVector f32x8(MemorySegment s, long off) {
         return FloatVector.fromMemorySegment(A8, s, off, LE);
+    }
+
+    private static final VectorShuffle<Integer> HALVES = VectorShuffle.fromOp(W8, i -> i >> 1);
+    private static final IntVector HALF_SHIFT = IntVector.zero(W8).addIndex(1).and(1).lanewise(VectorOperators.LSHL, 4);
+
+    /** 16 bytes at {@code off}: lane i holds bytes 2i and 2i+1 in its low 16 bits. */
+    static IntVector pairs16(MemorySegment s, long off) {
+        return ((IntVector) IntVector.fromMemorySegment(IntVector.SPECIES_128, s, off, LE).castShape(W8, 0))
+                .rearrange(HALVES).lanewise(VectorOperators.LSHR, HALF_SHIFT);
     }
 
     /** 8 int16 values at {@code off} (8 pairs of bytes), sign-extended. */

@@ -58,12 +58,14 @@ class TransformerTest {
     void theTokenLoopAllocatesNothing() throws Exception {
         assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        for (String m : new String[]{"synthetic-F32", "synthetic-Q8_0", "synthetic-Q4_K_M"}) {
+        // F32 weights: the forward pass's own code without the quantized kernels, which have
+        // their own allocation budget in io.llamux.tensor.
+        for (String m : new String[]{"synthetic-F32"}) {
             try (GgufFile f = GgufFile.open(MODELS.resolve(m + ".gguf"));
                  WorkerPool pool = new WorkerPool(1)) {
                 Transformer t = new Transformer(ModelWeights.load(f, new LinearFactory(16)), pool, 256, 16);
                 int[] token = {7};
-                for (int i = 0; i < 5_000; i++) { // warm up: the JIT must compile the vector code
+                for (int i = 0; i < 3_000; i++) { // warm up: the JIT must compile the vector code
                     t.forward(token, 0, 1, i % 200, false);
                 }
                 long before = threads.getCurrentThreadAllocatedBytes();

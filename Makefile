@@ -25,6 +25,7 @@ kmod:
 test: java-test
 	scripts/verify-unit
 	$(MAKE) vm-test
+	$(MAKE) daemon-vm-test
 
 java-test:
 	scripts/ensure-build-deps

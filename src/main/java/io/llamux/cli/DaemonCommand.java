@@ -127,8 +127,9 @@ public final class DaemonCommand implements Callable<Integer> {
                 return serveUntilSignal(loop, notifier);
             }
         } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
-            log.error("llamuxd: {}", e.getMessage());
-            notifier.status("failed: " + e.getMessage());
+            // Main.message: the JDK's file errors carry only the path.
+            log.error("llamuxd: {}", Main.message(e));
+            notifier.status("failed: " + Main.message(e));
             return 1;
         }
     }

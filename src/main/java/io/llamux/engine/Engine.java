@@ -11,6 +11,7 @@ import io.llamux.sampling.Sampler;
 import io.llamux.tensor.GgmlType;
 import io.llamux.tokenizer.TextDecoder;
 import io.llamux.tokenizer.Tokenizer;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -87,6 +88,31 @@ public final class Engine implements AutoCloseable {
     /** The forward pass, for tools that need raw logits (perplexity, bench). Not for concurrent use. */
     public Transformer transformer() {
         return transformer;
+    }
+
+    /**
+     * Runs the forward pass on throwaway tokens for about {@code millis} milliseconds, so that
+     * the JIT compiles the vector code before the first real request (which otherwise pays for
+     * it: seconds on a busy machine). A daemon calls this before it reports ready; the next
+     * generation is unaffected, as every generation starts from an empty context.
+     *
+     * @return the number of forward passes run
+     */
+    public synchronized int warmUp(long millis) {
+        int context = transformer.contextSize();
+        int batch = Math.min(8, Math.max(1, context - 1));
+        int[] tokens = new int[batch];
+        Arrays.fill(tokens, Math.max(0, tokenizer.bos()));
+        long until = System.nanoTime() + millis * 1_000_000L;
+        int passes = 0;
+        do {
+            transformer.forward(tokens, 0, batch, 0, false);
+            for (int pos = batch; pos < Math.min(context, batch + 8); pos++) {
+                transformer.forward(tokens, 0, 1, pos, false);
+            }
+            passes++;
+        } while (System.nanoTime() < until);
+        return passes;
     }
 
     /** The prompt's token ids as generation sees them: BOS as the model asks, special-token text kept as text. */
@@ -209,8 +235,23 @@ public final class Engine implements AutoCloseable {
         return n;
     }
 
-    /** The type holding the most weight bytes: what people call the model's quantization. */
+    /** llama.cpp's llama_ftype names for general.file_type (llama.h), as users know them. */
+    private static final Map<Integer, String> FILE_TYPES = Map.ofEntries(
+            Map.entry(0, "F32"), Map.entry(1, "F16"), Map.entry(2, "Q4_0"), Map.entry(3, "Q4_1"),
+            Map.entry(7, "Q8_0"), Map.entry(8, "Q5_0"), Map.entry(9, "Q5_1"), Map.entry(10, "Q2_K"),
+            Map.entry(11, "Q3_K_S"), Map.entry(12, "Q3_K_M"), Map.entry(13, "Q3_K_L"), Map.entry(14, "Q4_K_S"),
+            Map.entry(15, "Q4_K_M"), Map.entry(16, "Q5_K_S"), Map.entry(17, "Q5_K_M"), Map.entry(18, "Q6_K"),
+            Map.entry(32, "BF16"));
+
+    /**
+     * The model's quantization as people name it: general.file_type (Q4_K_M), else the type
+     * holding the most weight bytes.
+     */
     private static String dominantType(GgufFile f) {
+        String named = FILE_TYPES.get(f.metadata().getInt("general.file_type", -1));
+        if (named != null) {
+            return named;
+        }
         Map<GgmlType, Long> bytes = new EnumMap<>(GgmlType.class);
         for (TensorInfo t : f.tensors()) {
             if (t.dims() >= 2) {

@@ -1,5 +1,10 @@
 package io.llamux.model;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Float functions computed the way ggml's CPU backend computes them on AVX2 machines, rounding
  * step by rounding step, so that activations match llama.cpp's bit for bit as often as
@@ -18,7 +23,7 @@ package io.llamux.model;
  * adds its lanes as {@code (l0+l4 + l2+l6) + (l1+l5 + l3+l7)}.
  */
 final class GgmlMath {
-    private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private GgmlMath() {
     }
 
@@ -47,39 +52,39 @@ final class GgmlMath {
         return Math.fma(s2, j, s2) * s1;
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Integer> I8 = jdk.incubator.vector.IntVector.SPECIES_256;
-    private static final jdk.incubator.vector.FloatVector ROUND = jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.8p23f);
-    private static final jdk.incubator.vector.FloatVector ONE = jdk.incubator.vector.FloatVector.broadcast(S8, 1f);
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final FloatVector ROUND = FloatVector.broadcast(S8, 0x1.8p23f);
+    private static final FloatVector ONE = FloatVector.broadcast(S8, 1f);
 
     /**
      * {@link #expf} on 8 lanes at once: the same operations lane by lane (FMA is exact on
      * both sides), hence the same bits, including the saturated lanes.
      */
-    static jdk.incubator.vector.FloatVector expf(jdk.incubator.vector.FloatVector x) {
-        var z = x.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.715476p+0f), ROUND);
+    static FloatVector expf(FloatVector x) {
+        var z = x.fma(FloatVector.broadcast(S8, 0x1.715476p+0f), ROUND);
         var n = z.sub(ROUND);
         var negN = n.neg();
-        var b = negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.7f7d1cp-20f),
-                negN.fma(jdk.incubator.vector.FloatVector.broadcast(S8, 0x1.62e4p-1f), x));
-        var e = z.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
+        var b = negN.fma(FloatVector.broadcast(S8, 0x1.7f7d1cp-20f),
+                negN.fma(FloatVector.broadcast(S8, 0x1.62e4p-1f), x));
+        var e = z.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
         var k = e.add(Float.floatToRawIntBits(1f)).reinterpretAsFloats();
         var u = b.mul(b);
         var p = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f));
         var j = p.fma(u, b.mul(0x1.ffffecp-1f));
         var normal = j.fma(k, k);
         var absN = n.abs();
-        var c = absN.compare(jdk.incubator.vector.VectorOperators.GT, 126f);
+        var c = absN.compare(VectorOperators.GT, 126f);
         if (!c.anyTrue()) {
             return normal;
         }
         // Outside the normal range (masked attention scores are -inf): ggml's two-step scaling,
         // lane by lane as in the scalar form, with blends instead of branches.
-        var nonPositive = n.compare(jdk.incubator.vector.VectorOperators.LE, 0f).cast(I8);
-        var g = jdk.incubator.vector.IntVector.zero(I8).blend(0x82000000, nonPositive);
+        var nonPositive = n.compare(VectorOperators.LE, 0f).cast(I8);
+        var g = IntVector.zero(I8).blend(0x82000000, nonPositive);
         var s1 = g.add(0x7f000000).reinterpretAsFloats();
-        var s2 = ((jdk.incubator.vector.IntVector) e).sub(g).reinterpretAsFloats();
+        var s2 = ((IntVector) e).sub(g).reinterpretAsFloats();
         var scaled = s2.fma(j, s2).mul(s1);
-        var huge = absN.compare(jdk.incubator.vector.VectorOperators.GT, 192f);
+        var huge = absN.compare(VectorOperators.GT, 192f);
         return normal.blend(scaled, c).blend(s1.mul(s1), huge);
     }
 
@@ -92,9 +97,9 @@ final class GgmlMath {
     static void swiglu(float[] gate, float[] up, int off, int n) {
         int vectorEnd = n & ~7; // groups of 8 take ggml_v_silu, the tail the scalar form
         for (int i = 0; i < vectorEnd; i += 8) {
-            var x = jdk.incubator.vector.FloatVector.fromArray(S8, gate, off + i);
+            var x = FloatVector.fromArray(S8, gate, off + i);
             var silu = x.div(ONE.add(expf(x.neg())));
-            silu.mul(jdk.incubator.vector.FloatVector.fromArray(S8, up, off + i)).intoArray(gate, off + i);
+            silu.mul(FloatVector.fromArray(S8, up, off + i)).intoArray(gate, off + i);
         }
         for (int i = vectorEnd; i < n; i++) {
             gate[off + i] = siluTail(gate[off + i]) * up[off + i];
@@ -113,9 +118,9 @@ final class GgmlMath {
         }
         double sum = 0;
         int i = 0;
-        var vmax = jdk.incubator.vector.FloatVector.broadcast(S8, max);
+        var vmax = FloatVector.broadcast(S8, max);
         for (; i + 7 < n; i += 8) {
-            expf(jdk.incubator.vector.FloatVector.fromArray(S8, s, i).sub(vmax)).intoArray(s, i);
+            expf(FloatVector.fromArray(S8, s, i).sub(vmax)).intoArray(s, i);
             sum += hsum8(s, i);
         }
         for (; i < n; i++) {
@@ -135,10 +140,10 @@ final class GgmlMath {
      * by {@link #hsum8}. {@code lanes} is 8 floats of scratch.
      */
     static float dotTiny(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
-        var acc = jdk.incubator.vector.FloatVector.zero(S8);
+        var acc = FloatVector.zero(S8);
         for (int i = 0; i < n; i += 8) {
-            acc = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i)
-                    .fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i), acc);
+            acc = FloatVector.fromArray(S8, a, ao + i)
+                    .fma(FloatVector.fromArray(S8, b, bo + i), acc);
         }
         acc.intoArray(lanes, 0);
         return hsum8(lanes, 0);
@@ -153,15 +158,15 @@ final class GgmlMath {
         int np = n & ~31;
         float sum = 0f;
         if (np > 0) {
-            var s0 = jdk.incubator.vector.FloatVector.zero(S8);
+            var s0 = FloatVector.zero(S8);
             var s1 = s0;
             var s2 = s0;
             var s3 = s0;
             for (int i = 0; i < np; i += 32) {
-                s0 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i), s0);
-                s1 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i + 8).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i + 8), s1);
-                s2 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i + 16).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i + 16), s2);
-                s3 = jdk.incubator.vector.FloatVector.fromArray(S8, a, ao + i + 24).fma(jdk.incubator.vector.FloatVector.fromArray(S8, b, bo + i + 24), s3);
+                s0 = FloatVector.fromArray(S8, a, ao + i).fma(FloatVector.fromArray(S8, b, bo + i), s0);
+                s1 = FloatVector.fromArray(S8, a, ao + i + 8).fma(FloatVector.fromArray(S8, b, bo + i + 8), s1);
+                s2 = FloatVector.fromArray(S8, a, ao + i + 16).fma(FloatVector.fromArray(S8, b, bo + i + 16), s2);
+                s3 = FloatVector.fromArray(S8, a, ao + i + 24).fma(FloatVector.fromArray(S8, b, bo + i + 24), s3);
             }
             s0.add(s2).add(s1.add(s3)).intoArray(lanes, 0);
             float t0 = lanes[0] + lanes[4];

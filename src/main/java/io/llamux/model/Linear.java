@@ -3,6 +3,10 @@ package io.llamux.model;
 import io.llamux.gguf.TensorInfo;
 import io.llamux.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A 2-D weight tensor used as a linear map, and the one place that says how ggml's shape
@@ -103,8 +107,8 @@ public abstract class Linear {
      * is a multiple of 8 and the row count a multiple of 4.
      */
     static final class F32 extends Linear {
-        private static final jdk.incubator.vector.VectorSpecies<Float> S8 = jdk.incubator.vector.FloatVector.SPECIES_256;
-        private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
+        private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+        private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
         private float[] x;
 
         F32(TensorInfo t, MemorySegment data) {
@@ -128,10 +132,10 @@ public abstract class Linear {
         }
 
         private float dotTiny(long off, int xo) {
-            var acc = jdk.incubator.vector.FloatVector.zero(S8);
+            var acc = FloatVector.zero(S8);
             for (int i = 0; i < cols; i += 8) {
-                acc = jdk.incubator.vector.FloatVector.fromMemorySegment(S8, data, off + 4L * i, LE)
-                        .fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i), acc);
+                acc = FloatVector.fromMemorySegment(S8, data, off + 4L * i, LE)
+                        .fma(FloatVector.fromArray(S8, x, xo + i), acc);
             }
             return hsum8(acc);
         }
@@ -140,16 +144,16 @@ public abstract class Linear {
             int np = cols & ~31;
             float sum = 0f;
             if (np > 0) {
-                var s0 = jdk.incubator.vector.FloatVector.zero(S8);
+                var s0 = FloatVector.zero(S8);
                 var s1 = s0;
                 var s2 = s0;
                 var s3 = s0;
                 for (int i = 0; i < np; i += 32) {
                     long o = off + 4L * i;
-                    s0 = load(o).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i), s0);
-                    s1 = load(o + 32).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i + 8), s1);
-                    s2 = load(o + 64).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i + 16), s2);
-                    s3 = load(o + 96).fma(jdk.incubator.vector.FloatVector.fromArray(S8, x, xo + i + 24), s3);
+                    s0 = load(o).fma(FloatVector.fromArray(S8, x, xo + i), s0);
+                    s1 = load(o + 32).fma(FloatVector.fromArray(S8, x, xo + i + 8), s1);
+                    s2 = load(o + 64).fma(FloatVector.fromArray(S8, x, xo + i + 16), s2);
+                    s3 = load(o + 96).fma(FloatVector.fromArray(S8, x, xo + i + 24), s3);
                 }
                 var a = s0.add(s2).add(s1.add(s3));
                 float t0 = a.lane(0) + a.lane(4);
@@ -164,11 +168,11 @@ public abstract class Linear {
             return sum;
         }
 
-        private jdk.incubator.vector.FloatVector load(long byteOffset) {
-            return jdk.incubator.vector.FloatVector.fromMemorySegment(S8, data, byteOffset, LE);
+        private FloatVector load(long byteOffset) {
+            return FloatVector.fromMemorySegment(S8, data, byteOffset, LE);
         }
 
-        private static float hsum8(jdk.incubator.vector.FloatVector v) {
+        private static float hsum8(FloatVector v) {
             float a0 = v.lane(4) + v.lane(0);
             float a1 = v.lane(5) + v.lane(1);
             float a2 = v.lane(6) + v.lane(2);
@@ -181,7 +185,7 @@ public abstract class Linear {
             MemorySegment.copy(data, F32_LE, r * rowBytes, dst, off, cols);
         }
 
-        private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
-                java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+        private static final ValueLayout.OfFloat F32_LE =
+                ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     }
 }

@@ -1,5 +1,7 @@
 package io.llamux.model;
 
+import java.util.Arrays;
+
 /**
  * The llama-family forward pass (llama2.c's run.c, batched): token embedding, then per block
  * RMSNorm, Q/K/V projections (+ biases for qwen2), rotary embeddings, causal grouped-query
@@ -328,7 +330,7 @@ public final class Transformer {
                     s[t] = GgmlMath.dotVec(q, qOff, keys, t * kvDim + kvOff, hd, l8) * scale;
                 }
                 int padded = KV_PAD * ((len + KV_PAD - 1) / KV_PAD);
-                java.util.Arrays.fill(s, len, padded, Float.NEGATIVE_INFINITY);
+                Arrays.fill(s, len, padded, Float.NEGATIVE_INFINITY);
                 GgmlMath.softmax(s, padded);
                 if (single) {
                     weightedSumVecDot(s, len, padded, values, kvDim, kvOff, hd, acc, qOff);
@@ -341,7 +343,7 @@ public final class Transformer {
         /** KQV as tinyBLAS: lane l accumulates positions t = l (mod 8), then lanes are added. */
         private void weightedSumTiny(float[] p, int len, float[] values, int kvDim, int kvOff, int hd,
                                      float[] acc, int out) {
-            java.util.Arrays.fill(acc, 0, 8 * hd, 0f);
+            Arrays.fill(acc, 0, 8 * hd, 0f);
             for (int t = 0; t < len; t++) {
                 VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 7) * hd, hd);
             }
@@ -362,7 +364,7 @@ public final class Transformer {
         private void weightedSumVecDot(float[] p, int len, int padded, float[] values, int kvDim, int kvOff, int hd,
                                        float[] acc, int out) {
             int np = padded & ~31;
-            java.util.Arrays.fill(acc, 0, 32 * hd, 0f);
+            Arrays.fill(acc, 0, 32 * hd, 0f);
             for (int t = 0; t < Math.min(len, np); t++) {
                 VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 31) * hd, hd);
             }

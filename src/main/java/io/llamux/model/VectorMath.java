@@ -1,63 +1,14 @@
 package io.llamux.model;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Float kernels of the forward pass that do not depend on a weight type. */
 final class VectorMath {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private VectorMath() {
-    }
-
-    /** a[ao..ao+n) · b[bo..bo+n). */
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int i = 0;
-        int bound = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        for (; i < bound; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += a[ao + i] * b[bo + i];
-        }
-        return sum;
-    }
-
-    /** Little-endian f32 row in a segment, starting at byte {@code off}, dotted with x[xo..xo+n). */
-    static float dot(MemorySegment w, long off, float[] x, int xo, int n) {
-        int i = 0;
-        int bound = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        for (; i < bound; i += F.length()) {
-            FloatVector wv = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN);
-            acc = wv.fma(FloatVector.fromArray(F, x, xo + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += w.get(F32_LE, off + 4L * i) * x[xo + i];
-        }
-        return sum;
-    }
-
-    /** y[yo..yo+n) += a * x[xo..xo+n). */
-    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        int bound = F.loopBound(n);
-        FloatVector av = FloatVector.broadcast(F, a);
-        for (; i < bound; i += F.length()) {
-            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-            y[yo + i] += a * x[xo + i];
-        }
     }
 
     /** y[0..n) += x[0..n). */

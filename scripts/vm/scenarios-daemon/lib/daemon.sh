@@ -59,7 +59,13 @@ lxd_start() {
 	# console, where the harness takes any "WARNING:" for a kernel warning.)
 	lxd_llamux daemon -m "$LXD_MODEL" "$@" >"$LXD_LOG" 2>&1 &
 	LXD_PID=$!
-	lx_wait_for "$LXD_LOG" 'INFO Daemon: serving|ERROR' 240 || lx_fail "daemon did not start in 240 s: $(tail -5 "$LXD_LOG")"
+	if ! lx_wait_for "$LXD_LOG" 'INFO Daemon: serving|ERROR' 240; then
+		grep -E '^# +(SIG|Problematic|C  |J  |V  )|^#  ' "$LXD_LOG" | head -20 >&2
+		for f in /host/tmp/hs_err_pid*.log; do
+			[ -f "$f" ] && grep -m 12 -E '^(# |Current thread|Stack:|[JVCj] )' "$f" >&2
+		done
+		lx_fail "daemon did not start in 240 s: $(tail -5 "$LXD_LOG")"
+	fi
 	grep -q 'INFO Daemon: serving' "$LXD_LOG" || lx_fail "daemon failed: $(tail -5 "$LXD_LOG")"
 	lx_wait_for /proc/llamux/status '^daemon: attached, pid [0-9]+, ready' 10 || lx_fail "status shows no daemon"
 	lx_wait_for /proc/llamux/status '^  memory: ' 10 || lx_fail "the daemon sent no status text"
@@ -83,7 +89,12 @@ lxd_stop() {
 lxd_ask() {
 	[ $# -gt 0 ] && echo "$1" >/proc/llamux/config
 	echo "Once upon a time" >/proc/llamux/prompt
-	cat /proc/llamux/generate
+	cat /proc/llamux/generate | tee "$T/lxd-last-answer"
+	# A daemon that died unasked is a failure whose cause is only in its log: show it.
+	if grep -q '^llamux: daemon exited' "$T/lxd-last-answer" && [ -n "${LXD_LOG:-}" ]; then
+		lx_say "the daemon went away mid-answer; the end of its log:" >&2
+		tail -40 "$LXD_LOG" | sed 's/^/    | /' >&2
+	fi
 }
 
 # lxd_wait_size FILE BYTES [SECONDS]: waits until FILE has at least BYTES bytes.

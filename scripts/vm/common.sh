@@ -107,7 +107,10 @@ vm_initramfs() {
 # LLAMUX_VM_ACCEL=kvm|tcg forces a choice; the probe result is cached per host boot.
 vm_accel() {
 	local want=${LLAMUX_VM_ACCEL:-auto} cache=$LLAMUX_BUILD/kvm-probe key rc
-	local tcg="-accel tcg,thread=multi -cpu max"
+	# LLAMUX_VM_TCG_THREAD=single: one host thread for all vCPUs.  The JVM patches its
+	# own compiled code while other threads run it, and multi-threaded TCG crashed the
+	# guest JVM (SIGSEGV at pc 0) now and then; the daemon scenarios therefore use single.
+	local tcg="-accel tcg,thread=${LLAMUX_VM_TCG_THREAD:-multi} -cpu max"
 	case $want in
 	tcg) echo "$tcg"; return ;;
 	kvm) echo "-accel kvm -cpu host"; return ;;

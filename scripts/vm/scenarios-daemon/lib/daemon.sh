@@ -94,6 +94,9 @@ lxd_ask() {
 	if grep -q '^llamux: daemon exited' "$T/lxd-last-answer" && [ -n "${LXD_LOG:-}" ]; then
 		lx_say "the daemon went away mid-answer; the end of its log:" >&2
 		tail -40 "$LXD_LOG" | sed 's/^/    | /' >&2
+		for f in /host/tmp/hs_err_pid*.log; do
+			[ -f "$f" ] && grep -m 12 -E '^(Current thread|Stack:|[JVCj] )' "$f" >&2
+		done
 	fi
 }
 

@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
                     + "tg: generates -n tokens one at a time from an empty context (each token is one "
                     + "forward pass; sampling is not included, as in llama-bench).",
             "",
-            "Each test runs once to warm up, then -r times; the table shows the mean and sample "
-                    + "standard deviation of the tokens per second."},
+            "Each test first runs for 3 seconds to warm up (the JIT compiles the vector code), then "
+                    + "-r times; the table shows the mean and sample standard deviation of the tokens per second."},
         optionListHeading = "%nOptions:%n")
 public final class BenchCommand implements Callable<Integer> {
     @Spec
@@ -86,7 +86,12 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private double[] measure(Runnable test, int tokens) {
-        test.run(); // warm-up: JIT compilation and page faults on the mapped weights
+        // Warm-up: unlike llama-bench's single run, the JIT needs a few seconds of the same
+        // work before the vector code is compiled; page faults on the mapped weights go too.
+        long warmUntil = System.nanoTime() + 3_000_000_000L;
+        do {
+            test.run();
+        } while (System.nanoTime() < warmUntil);
         double[] rates = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             long t0 = System.nanoTime();

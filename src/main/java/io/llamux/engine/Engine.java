@@ -11,6 +11,7 @@ import io.llamux.sampling.Sampler;
 import io.llamux.tensor.GgmlType;
 import io.llamux.tokenizer.TextDecoder;
 import io.llamux.tokenizer.Tokenizer;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -87,6 +88,31 @@ public final class Engine implements AutoCloseable {
     /** The forward pass, for tools that need raw logits (perplexity, bench). Not for concurrent use. */
     public Transformer transformer() {
         return transformer;
+    }
+
+    /**
+     * Runs the forward pass on throwaway tokens for about {@code millis} milliseconds, so that
+     * the JIT compiles the vector code before the first real request (which otherwise pays for
+     * it: seconds on a busy machine). A daemon calls this before it reports ready; the next
+     * generation is unaffected, as every generation starts from an empty context.
+     *
+     * @return the number of forward passes run
+     */
+    public synchronized int warmUp(long millis) {
+        int context = transformer.contextSize();
+        int batch = Math.min(8, Math.max(1, context - 1));
+        int[] tokens = new int[batch];
+        Arrays.fill(tokens, Math.max(0, tokenizer.bos()));
+        long until = System.nanoTime() + millis * 1_000_000L;
+        int passes = 0;
+        do {
+            transformer.forward(tokens, 0, batch, 0, false);
+            for (int pos = batch; pos < Math.min(context, batch + 8); pos++) {
+                transformer.forward(tokens, 0, 1, pos, false);
+            }
+            passes++;
+        } while (System.nanoTime() < until);
+        return passes;
     }
 
     /** The prompt's token ids as generation sees them: BOS as the model asks, special-token text kept as text. */

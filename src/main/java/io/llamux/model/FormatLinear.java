@@ -29,14 +29,21 @@ final class FormatLinear extends Linear {
         }
     }
 
+    /**
+     * One token goes through ggml's vec_dot order; a batch through the order llama.cpp's
+     * batched matmul (tinyBLAS) uses, which differs for F16/BF16 and which tinyBLAS only takes
+     * for a row count that is a multiple of 4.
+     */
     @Override
     protected void computeRows(int from, int to, int batch, float[] y, int yOff) {
         MemorySegment a = acts.segment();
         long stride = acts.rowBytes();
+        boolean batched = batch > 1 && rows % 4 == 0;
         for (int r = from; r < to; r++) {
             long row = r * rowBytes;
             for (int b = 0; b < batch; b++) {
-                y[yOff + b * rows + r] = format.dot(data, row, a, b * stride, cols);
+                y[yOff + b * rows + r] = batched ? format.dotForBatch(data, row, a, b * stride, cols)
+                        : format.dot(data, row, a, b * stride, cols);
             }
         }
     }

@@ -3,6 +3,7 @@ package io.llamux.model;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -145,8 +146,7 @@ final class GgmlMath {
             acc = FloatVector.fromArray(S8, a, ao + i)
                     .fma(FloatVector.fromArray(S8, b, bo + i), acc);
         }
-        acc.intoArray(lanes, 0);
-        return hsum8(lanes, 0);
+        return hsum8(acc);
     }
 
     /**
@@ -168,12 +168,7 @@ final class GgmlMath {
                 s2 = FloatVector.fromArray(S8, a, ao + i + 16).fma(FloatVector.fromArray(S8, b, bo + i + 16), s2);
                 s3 = FloatVector.fromArray(S8, a, ao + i + 24).fma(FloatVector.fromArray(S8, b, bo + i + 24), s3);
             }
-            s0.add(s2).add(s1.add(s3)).intoArray(lanes, 0);
-            float t0 = lanes[0] + lanes[4];
-            float t1 = lanes[1] + lanes[5];
-            float t2 = lanes[2] + lanes[6];
-            float t3 = lanes[3] + lanes[7];
-            sum = (t0 + t1) + (t2 + t3);
+            sum = reduceVecDot(s0.add(s2).add(s1.add(s3)));
         }
         for (int i = np; i < n; i++) {
             sum = Math.fma(a[ao + i], b[bo + i], sum);
@@ -247,6 +242,27 @@ final class GgmlMath {
             geluTable = t;
         }
         return geluTable;
+    }
+
+    private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromValues(S8, 4, 5, 6, 7, 0, 1, 2, 3);
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromValues(S8, 2, 3, 0, 1, 6, 7, 4, 5);
+    private static final VectorShuffle<Float> SWAP_ADJACENT = VectorShuffle.fromValues(S8, 1, 0, 3, 2, 5, 4, 7, 6);
+
+    /** {@link #hsum8(float[], int)} of a vector, with two shuffles instead of eight extractions. */
+    static float hsum8(FloatVector v) {
+        var a = v.add(v.rearrange(SWAP_HALVES)); // lane i < 4: l(i) + l(i+4)
+        var b = a.add(a.rearrange(SWAP_PAIRS));  // lane 0: a0 + a2, lane 1: a1 + a3
+        return b.lane(0) + b.lane(1);
+    }
+
+    /**
+     * ggml_vec_dot_f32's final reduction of its combined accumulator: t_i = l(i) + l(i+4), then
+     * two horizontal adds, (t0 + t1) + (t2 + t3).
+     */
+    static float reduceVecDot(FloatVector v) {
+        var t = v.add(v.rearrange(SWAP_HALVES));
+        var h = t.add(t.rearrange(SWAP_ADJACENT)); // lane 0: t0 + t1, lane 2: t2 + t3
+        return h.lane(0) + h.lane(2);
     }
 
     /** The AVX horizontal sum of 8 lanes: (l0+l4 + l2+l6) + (l1+l5 + l3+l7). */

@@ -125,10 +125,39 @@ public abstract class Linear {
             boolean tiny = batch > 1 && cols % 8 == 0 && rows % 4 == 0;
             for (int r = from; r < to; r++) {
                 long off = r * rowBytes;
-                for (int b = 0; b < batch; b++) {
+                int b = 0;
+                if (tiny) {
+                    for (; b + 4 <= batch; b += 4) {
+                        dotTiny4(off, b, y, yOff + b * rows + r);
+                    }
+                }
+                for (; b < batch; b++) {
                     y[yOff + b * rows + r] = tiny ? dotTiny(off, b * cols) : dotVec(off, b * cols);
                 }
             }
+        }
+
+        /**
+         * {@link #dotTiny} for four consecutive batch vectors at once: each weight load serves
+         * four FMA chains; every output keeps its own chain, so the bits are the same.
+         */
+        private void dotTiny4(long off, int b, float[] y, int yAt) {
+            var a0 = FloatVector.zero(S8);
+            var a1 = a0;
+            var a2 = a0;
+            var a3 = a0;
+            int x0 = b * cols;
+            for (int i = 0; i < cols; i += 8) {
+                var wv = FloatVector.fromMemorySegment(S8, data, off + 4L * i, LE);
+                a0 = wv.fma(FloatVector.fromArray(S8, x, x0 + i), a0);
+                a1 = wv.fma(FloatVector.fromArray(S8, x, x0 + cols + i), a1);
+                a2 = wv.fma(FloatVector.fromArray(S8, x, x0 + 2 * cols + i), a2);
+                a3 = wv.fma(FloatVector.fromArray(S8, x, x0 + 3 * cols + i), a3);
+            }
+            y[yAt] = hsum8(a0);
+            y[yAt + rows] = hsum8(a1);
+            y[yAt + 2 * rows] = hsum8(a2);
+            y[yAt + 3 * rows] = hsum8(a3);
         }
 
         private float dotTiny(long off, int xo) {
@@ -155,12 +184,7 @@ public abstract class Linear {
                     s2 = load(o + 64).fma(FloatVector.fromArray(S8, x, xo + i + 16), s2);
                     s3 = load(o + 96).fma(FloatVector.fromArray(S8, x, xo + i + 24), s3);
                 }
-                var a = s0.add(s2).add(s1.add(s3));
-                float t0 = a.lane(0) + a.lane(4);
-                float t1 = a.lane(1) + a.lane(5);
-                float t2 = a.lane(2) + a.lane(6);
-                float t3 = a.lane(3) + a.lane(7);
-                sum = (t0 + t1) + (t2 + t3);
+                sum = GgmlMath.reduceVecDot(s0.add(s2).add(s1.add(s3)));
             }
             for (int i = np; i < cols; i++) {
                 sum = Math.fma(data.get(F32_LE, off + 4L * i), x[xo + i], sum);
@@ -173,11 +197,7 @@ public abstract class Linear {
         }
 
         private static float hsum8(FloatVector v) {
-            float a0 = v.lane(4) + v.lane(0);
-            float a1 = v.lane(5) + v.lane(1);
-            float a2 = v.lane(6) + v.lane(2);
-            float a3 = v.lane(7) + v.lane(3);
-            return (a0 + a2) + (a1 + a3);
+            return GgmlMath.hsum8(v);
         }
 
         @Override

@@ -49,7 +49,7 @@ public final class WorkerPool implements AutoCloseable {
      * Below this many multiply-adds a job runs on the calling thread: waking the workers costs
      * microseconds (much more on a loaded machine), a small matmul less.
      */
-    public static final long MIN_PARALLEL_WORK = 1L << 15;
+    public static final long MIN_PARALLEL_WORK = 1L << 17;
 
     /** {@link #run(int, RangeTask)} when the job is worth splitting, else on the calling thread. */
     public void run(int n, RangeTask task, long work) {

@@ -3,7 +3,6 @@ package io.llamux.tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -16,24 +15,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector species and the few loads the kernels share.
  *
- * <p>Quantized kernels work on int lanes: {@link #L} int8 values are loaded and sign-extended to
- * an {@link IntVector} (vpmovsxbd), multiplied and summed exactly. {@code L} is 16 on AVX-512
- * and 8 elsewhere; it always divides 16, the smallest group of weights that shares a scale, so
- * no kernel has a tail inside a block. Integer sums are exact whatever {@code L} is; only the
- * order of the float accumulation across blocks depends on it.
- *
- * <p>{@code -Dllamux.simd.bits=256} forces the 256-bit shapes (to compare or benchmark).
+ * <p>The dot products use fixed 8-lane (256-bit) shapes that mirror llama.cpp's AVX2 kernels
+ * lane for lane (see below), so their results are the same bits on every machine. Row
+ * dequantization of F16/BF16 uses the preferred width ({@link #FL} lanes, at most 512 bits;
+ * {@code -Dllamux.simd.bits=256} forces 256 bits, to compare or benchmark).
  */
 final class Simd {
 
     private static final int BITS = chooseBits();
 
-    /** Int lanes for the quantized kernels. */
+    /** Int lanes matching {@link #F}. */
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     static final int L = I.length();
-    /** Bytes loaded per int vector. */
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    /** Float lanes matching {@link #I}, for scaling integer block sums. */
+    /** Float lanes for row dequantization. */
     static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     static final int FL = F.length();
     /** Halves loaded per float vector (F16/BF16 rows). */
@@ -51,30 +45,6 @@ final class Simd {
             return forced;
         }
         return preferred >= 512 ? 512 : 256;
-    }
-
-    /** {@link #L} signed bytes at {@code off}, sign-extended to ints. */
-    static IntVector i8(MemorySegment s, long off) {
-        return (IntVector) ByteVector.fromMemorySegment(B, s, off, LE).convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    /** 0, 1, 2, ... L-1: shift counts that spread a bit mask over the lanes. */
-    static final IntVector IOTA = IntVector.zero(I).addIndex(1);
-
-    /** Bit {@code first + lane} of {@code bits} in each lane, moved to bit {@code to}. */
-    static IntVector bits(int bits, int first, int to) {
-        return IntVector.broadcast(I, bits >>> first).lanewise(VectorOperators.LSHR, IOTA).and(1)
-                .lanewise(VectorOperators.LSHL, to);
-    }
-
-    /** {@code acc + sum * d}: one block's exact integer lane sums, scaled in float. */
-    static FloatVector scaleAdd(IntVector sum, float d, FloatVector acc) {
-        return toFloat(sum).fma(FloatVector.broadcast(F, d), acc);
-    }
-
-    /** The int lane sums as floats. */
-    static FloatVector toFloat(IntVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.I2F, F, 0);
     }
 
     /** {@link #FL} floats at {@code off}. */
@@ -174,14 +144,6 @@ final class Simd {
         return v.add(v.rearrange(s));
     }
 
-    /** Byte k of each lane's word, k = lane mod 4 (with {@link #UPPER4} words: 8 bytes of two ints). */
-    static final IntVector BYTE_SHIFT = IntVector.zero(W8).addIndex(8).and(31);
-
-    /** The 8 bytes of {@code lo} (lanes 0..3) and {@code hi} (lanes 4..7), one per lane. */
-    static IntVector bytes(int lo, int hi) {
-        return IntVector.broadcast(W8, lo).blend(hi, UPPER4).lanewise(VectorOperators.LSHR, BYTE_SHIFT).and(0xFF);
-    }
-
     /** 8 IEEE halves at {@code off}, widened exactly. */
     static FloatVector f16x8(MemorySegment s, long off) {
         IntVector h = ((IntVector) ShortVector.fromMemorySegment(H8, s, off, LE)
@@ -212,10 +174,5 @@ final class Simd {
     static IntVector pairs16(MemorySegment s, long off) {
         return ((IntVector) IntVector.fromMemorySegment(IntVector.SPECIES_128, s, off, LE).castShape(W8, 0))
                 .rearrange(HALVES).lanewise(VectorOperators.LSHR, HALF_SHIFT);
-    }
-
-    /** 8 int16 values at {@code off} (8 pairs of bytes), sign-extended. */
-    static IntVector i16x8(MemorySegment s, long off) {
-        return (IntVector) ShortVector.fromMemorySegment(H8, s, off, LE).convertShape(VectorOperators.S2I, W8, 0);
     }
 }

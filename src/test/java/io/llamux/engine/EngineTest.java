@@ -44,6 +44,11 @@ class EngineTest {
             e.generate("Once upon a time", SamplerSettings.greedy(), 32, viaString::append, () -> false);
             assertEquals(text.toString(), viaString.toString(), "each generation starts from an empty context");
 
+            assertTrue(e.warmUp(200) >= 1);
+            StringBuilder afterWarmUp = new StringBuilder();
+            e.generate("Once upon a time", SamplerSettings.greedy(), 32, afterWarmUp::append, () -> false);
+            assertEquals(text.toString(), afterWarmUp.toString(), "warming up leaves no trace");
+
             GenerationResult none = e.generate("Once upon a time", SamplerSettings.greedy(), 0, s -> { }, () -> false);
             assertEquals(StopReason.LENGTH, none.stopReason());
             assertEquals(0, none.generatedTokens());

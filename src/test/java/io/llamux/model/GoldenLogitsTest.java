@@ -41,19 +41,6 @@ class GoldenLogitsTest {
     private static final Path MODELS = Path.of("../shared/models");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /**
-     * Models whose checks may exceed 1e-3 because io.llamux.tensor's dot products add their
-     * partial sums in a different order from ggml's AVX2 kernels (lane i = elements 4i..4i+3,
-     * one FMA per block, hsum (l0+l4 + l2+l6) + (l1+l5 + l3+l7); tinyBLAS's single 8-lane chain
-     * for batches of F16/BF16). A one-ulp difference then flips one 8-bit activation and moves
-     * the logits by ~1e-2. The forward pass itself is bit-exact: with a ggml-ordered Q8_0 dot,
-     * synthetic-Q8_0 matched llama.cpp to 3e-9 on every case. Only these
-     * models are tolerated (which case flips changes with the kernels' summation order); every
-     * other model must match.
-     */
-    private static final List<String> KNOWN_KERNEL_ORDER_FLIPS = List.of(
-            "synthetic-BF16/", "synthetic-Q3_K_M/", "synthetic-Q4_1/", "synthetic-Q5_0/", "synthetic-Q5_1/");
-
     static Stream<String> models() throws IOException {
         if (!Files.isDirectory(GOLDEN)) {
             return Stream.of("(skip: ../shared/golden is absent)");
@@ -99,13 +86,6 @@ class GoldenLogitsTest {
                     failures.add(e.getMessage());
                 }
             }
-            failures.removeIf(f -> {
-                boolean known = KNOWN_KERNEL_ORDER_FLIPS.stream().anyMatch(f::startsWith);
-                if (known) {
-                    System.out.println("KNOWN (quantized dot-product lane order, see below): " + f);
-                }
-                return known;
-            });
             if (!failures.isEmpty()) {
                 throw new AssertionError(failures.size() + " case(s) differ from llama.cpp:\n  " + String.join("\n  ", failures));
             }

@@ -99,6 +99,12 @@ struct llamux_req {
 	size_t answer_cap;
 	/* The answer is complete: readers get EOF after it. */
 	bool finished;
+	/*
+	 * The daemon has begun work on it (sent a TOKEN, maybe empty): if the
+	 * daemon dies, it ends with an error instead of going back to the
+	 * queue.
+	 */
+	bool started;
 	wait_queue_head_t wait;		/* generate readers */
 };
 
@@ -768,23 +774,37 @@ static int llamux_dev_open(struct inode *inode, struct file *file)
 }
 
 /*
- * Requests the daemon had taken end with an error its readers see; queued
- * requests stay queued for the next daemon.
+ * Requests the daemon had started end with an error their readers see.  Ones
+ * it had read but not started go back to the head of the queue, in their
+ * order, and wait with the queued ones for the next daemon: nothing a reader
+ * still waits for is lost.  A request that killed the daemon while being
+ * worked on is not retried, since the daemon marks it started first.
  */
 static int llamux_dev_release(struct inode *inode, struct file *file)
 {
 	struct llamux_req *req, *tmp;
-	unsigned int aborted = 0, kept;
+	unsigned int aborted = 0, returned = 0, kept;
+	LIST_HEAD(unstarted);
 	pid_t pid;
 
 	mutex_lock(&lx.lock);
 	list_for_each_entry_safe(req, tmp, &lx.inflight, node) {
+		if (req->state == LLAMUX_REQ_TAKEN && !req->started) {
+			/* The in-flight list's reference moves with it. */
+			list_move_tail(&req->node, &unstarted);
+			lx.nr_inflight--;
+			req->state = LLAMUX_REQ_QUEUED;
+			returned++;
+			continue;
+		}
 		if (req->state == LLAMUX_REQ_TAKEN) {
 			llamux_finish_str(req, "daemon exited");
 			aborted++;
 		}
 		llamux_retire(req);
 	}
+	list_splice(&unstarted, &lx.pending);
+	lx.nr_pending += returned;
 	lx.count.aborted += aborted;
 	kept = lx.nr_pending;
 	pid = lx.daemon_pid;
@@ -794,8 +814,8 @@ static int llamux_dev_release(struct inode *inode, struct file *file)
 	lx.daemon_status = NULL;
 	lx.daemon_status_len = 0;
 	mutex_unlock(&lx.lock);
-	pr_info("daemon detached (pid %d): %u in-flight requests ended with an error, %u queued requests kept for the next daemon\n",
-		pid, aborted, kept);
+	pr_info("daemon detached (pid %d): %u in-flight requests ended with an error, %u queued requests kept for the next daemon (%u of them read but not started)\n",
+		pid, aborted, kept, returned);
 	return 0;
 }
 
@@ -967,8 +987,9 @@ static int llamux_reply_token(struct llamux_req *req, const char *text, u32 len)
 {
 	int ret;
 
+	req->started = true;
 	/* Cancelled, and the daemon has not seen the CANCEL yet: drop it. */
-	if (req->state != LLAMUX_REQ_TAKEN)
+	if (req->state != LLAMUX_REQ_TAKEN || !len)
 		return 0;
 	ret = llamux_answer_append(req, text, len, max_answer_bytes);
 	if (ret == -EFBIG) {

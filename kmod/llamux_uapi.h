@@ -19,7 +19,8 @@
  *   over LLAMUX_MAX_PAYLOAD or not equal to the bytes written, flags set,
  *   wrong version or type, malformed DONE/HELLO: EINVAL.  TOKEN/DONE/ERROR for
  *   an id that is not in flight (never read, or already ended): ENOENT.
- * - TOKEN appends to the answer.  DONE ends it (readers get EOF).  ERROR ends
+ * - TOKEN appends to the answer; the first TOKEN (an empty one will do) also
+ *   marks the request started.  DONE ends it (readers get EOF).  ERROR ends
  *   it with the message appended as a last line "llamux: <message>\n" (cut to
  *   512 bytes), then EOF: readers always see errors as text, never as errno.
  *   STATUS (id 0, at most 4096 bytes) replaces the daemon's text in
@@ -28,8 +29,12 @@
  *   already been given "llamux: cancelled" (or "superseded ..."); TOKENs for
  *   the id are accepted and dropped until the daemon ends it with DONE
  *   (stop_reason LLAMUX_STOP_CANCEL) or ERROR, which it must still send.
- * - When the daemon's file is closed, requests it had read end with
- *   "llamux: daemon exited"; queued ones wait for the next daemon.
+ * - When the daemon's file is closed, requests it had started end with
+ *   "llamux: daemon exited".  Requests it had read but not started go back to
+ *   the head of the queue and, with the queued ones, wait for the next daemon.
+ *   So a daemon that reads ahead (to schedule fairly) loses nothing when it
+ *   dies, and one that sends an empty TOKEN before working on a request never
+ *   gets a request that killed it back.
  */
 #ifndef _UAPI_LLAMUX_H
 #define _UAPI_LLAMUX_H

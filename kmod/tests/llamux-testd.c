@@ -200,6 +200,7 @@ static int pause_watching(uint64_t current, int ms)
 				return 1;
 			drop_held(m.hdr.id);
 		} else if (nheld < MAX_HELD) {
+			say("held id=%llu", (unsigned long long)m.hdr.id);
 			held[nheld++] = m;
 		} else {
 			say("error: too many requests held");
@@ -324,6 +325,12 @@ static void answer(struct msg *m)
 	say("request id=%llu uid=%u gid=%u pid=%u settings=%u prompt=%u",
 	    (unsigned long long)id, m->hdr.uid, m->hdr.gid, m->hdr.pid, slen,
 	    plen);
+	/*
+	 * Mark it started before anything can go wrong with it: if this daemon
+	 * dies now, the kernel ends it with an error instead of handing a
+	 * request that may have killed us to the next daemon.
+	 */
+	must_send(LLAMUX_MSG_TOKEN, id, NULL, 0);
 	misbehave_on(id);
 	if (error_text) {
 		must_send(LLAMUX_MSG_ERROR, id, error_text, strlen(error_text));

@@ -21,6 +21,9 @@ echo "old question" >/proc/llamux/prompt
 cat /proc/llamux/generate >old &
 reader=$!
 lx_wait_for "$LX_DLOG" '^piece id=3 1/6' 30 || lx_fail "no answer started"
+# The reader must have opened generate before the newer prompt: opened after
+# it, it would follow the new question, which waits for the gate.
+lx_wait_blocked $reader || lx_fail "the old reader is not waiting in generate"
 echo "new question" >/proc/llamux/prompt
 wait $reader
 lx_expect_eq "$(tail -1 old)" "llamux: superseded by a newer prompt" "the old reader sees it superseded"

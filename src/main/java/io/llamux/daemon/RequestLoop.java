@@ -7,10 +7,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * Serves requests from the kernel: the calling thread reads the channel (requests, and
@@ -18,7 +20,9 @@ import java.util.function.Supplier;
  * generates, one request at a time, taken from a {@link FairQueue} (round robin by uid).
  *
  * <p>The daemon holds at most {@code maxHeld} waiting requests; beyond that it stops
- * reading, so the rest stay queued in the kernel, where a daemon restart does not lose them.
+ * reading, so the rest stay queued in the kernel. Held requests are not lost when the daemon
+ * stops or dies: the kernel puts every request it has read but not marked started
+ * ({@link Wire#started}) back at the head of its queue for the next daemon.
  *
  * <p>Privacy: the log has ids, uids, sizes, counts and speeds, never prompt or answer text.
  */
@@ -62,7 +66,10 @@ public final class RequestLoop {
         this.maxHeld = maxHeld;
     }
 
-    /** Asks {@link #run()} to finish: the answer in progress is cut short, waiting ones get an error. */
+    /**
+     * Asks {@link #run()} to finish: the answer in progress is cut short with an error; waiting
+     * ones get no reply, so the kernel keeps them for the next daemon.
+     */
     public void stop() {
         stopping = true;
     }
@@ -94,9 +101,13 @@ public final class RequestLoop {
             }
         } finally {
             // The running generation sees 'stopping' and ends; its reader gets an error, not DONE.
+            // Waiting jobs get nothing: unstarted, they go back to the kernel's queue when the
+            // device closes, and the next daemon answers them.
             stopping = true;
-            for (Job j : queue.close()) {
-                reply(j, Wire.error(j.request.id(), "the daemon stopped before answering; write the prompt again"));
+            List<Job> unstarted = queue.close();
+            if (!unstarted.isEmpty()) {
+                log.info("{} waiting requests left to the kernel for the next daemon: ids {}", unstarted.size(),
+                        unstarted.stream().map(j -> String.valueOf(j.request.id())).collect(Collectors.joining(" ")));
             }
             worker.join();
         }
@@ -124,6 +135,7 @@ public final class RequestLoop {
             while (!stopping) {
                 Job job = queue.take(POLL_MILLIS, TimeUnit.MILLISECONDS);
                 if (job == null) continue;
+                if (stopping) break; // unstarted, the job goes back to the kernel's queue
                 current = job;
                 try {
                     serve(job);
@@ -142,6 +154,8 @@ public final class RequestLoop {
 
     private void serve(Job job) {
         KernelMessage.Request r = job.request;
+        // First of all: a request that kills the daemon from here on must not be retried.
+        reply(job, Wire.started(r.id()));
         RequestSettings settings;
         try {
             settings = defaults.apply(r.settings());
@@ -222,7 +236,7 @@ public final class RequestLoop {
         Job running = current;
         String busy = running == null ? null : "request " + running.request.id() + " (uid " + running.request.uid() + ")";
         return (modelStatus.get() + stats.describe(queue.size(), busy)).lines().map(l -> "  " + l + "\n")
-                .collect(java.util.stream.Collectors.joining());
+                .collect(Collectors.joining());
     }
 
     private void sendStatus() {

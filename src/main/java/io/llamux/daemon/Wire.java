@@ -142,6 +142,14 @@ public final class Wire {
         return reply(MSG_TOKEN, id, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * An empty TOKEN: tells the kernel work on the request has begun. Should the daemon die, the
+     * kernel ends a started request with an error but hands unstarted ones to the next daemon.
+     */
+    public static MemorySegment started(long id) {
+        return reply(MSG_TOKEN, id, new byte[0]);
+    }
+
     public static MemorySegment error(long id, String message) {
         return reply(MSG_ERROR, id, clip(message, ERROR_LIMIT));
     }

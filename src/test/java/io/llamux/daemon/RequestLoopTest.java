@@ -39,6 +39,9 @@ class RequestLoopTest {
         final BlockingQueue<KernelMessage> toDaemon = new LinkedBlockingQueue<>();
         final BlockingQueue<Sent> fromDaemon = new LinkedBlockingQueue<>();
         final Set<Long> gone = ConcurrentHashMap.newKeySet();
+        /** Ids the daemon marked started (empty TOKEN), in order; not passed on as replies. */
+        final List<Long> started = Collections.synchronizedList(new ArrayList<>());
+        final List<String> violations = Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public KernelMessage receive(int timeoutMillis) throws java.io.InterruptedIOException {
@@ -53,8 +56,22 @@ class RequestLoopTest {
         public void send(MemorySegment reply) throws RequestGoneException {
             assertEquals(Wire.MAGIC, Wire.replyMagic(reply));
             assertEquals(Wire.REPLY_HDR_SIZE + Wire.replyLength(reply), reply.byteSize());
-            if (gone.contains(Wire.replyId(reply))) throw new RequestGoneException("gone");
-            fromDaemon.add(new Sent(Wire.replyType(reply), Wire.replyId(reply), Wire.replyPayload(reply)));
+            long id = Wire.replyId(reply);
+            if (gone.contains(id)) throw new RequestGoneException("gone");
+            Sent sent = new Sent(Wire.replyType(reply), id, Wire.replyPayload(reply));
+            if (sent.type() == Wire.MSG_TOKEN && sent.payload().length == 0) {
+                if (started.contains(id)) violations.add("request " + id + " marked started twice");
+                started.add(id);
+                return;
+            }
+            // Like the kernel, which hands a request nobody started to the next daemon if this
+            // one dies: no work may show before the mark. Only a waiting request's cancel may.
+            boolean cancelOfWaiting = sent.type() == Wire.MSG_DONE
+                    && Wire.doneField(sent.payload(), "stop_reason") == Wire.STOP_CANCEL;
+            if (sent.type() != Wire.MSG_STATUS && !started.contains(id) && !cancelOfWaiting) {
+                violations.add("reply type " + sent.type() + " for request " + id + " before it was marked started");
+            }
+            fromDaemon.add(sent);
         }
 
         @Override
@@ -161,6 +178,7 @@ class RequestLoopTest {
             assertFalse(loopThread.isAlive(), "the loop stops promptly");
         }
         assertTrue(loopFailure.isEmpty(), () -> "loop failed: " + loopFailure);
+        assertEquals(List.of(), kernel.violations, "protocol order");
     }
 
     @Test
@@ -353,7 +371,25 @@ class RequestLoopTest {
     }
 
     @Test
-    void stopCutsTheAnswerShortAndTellsWaitingReaders() throws Exception {
+    void heldRequestsAreNotMarkedStartedUntilServed() throws Exception {
+        generator.hold = new CountDownLatch(1);
+        start(8);
+        kernel.request(1, 1000, "", "a");
+        assertTrue(generator.started.await(5, TimeUnit.SECONDS));
+        kernel.request(2, 2000, "", "b");
+        kernel.request(3, 3000, "", "c");
+        while (!kernel.toDaemon.isEmpty()) sleep(10);
+        sleep(2 * RequestLoop.POLL_MILLIS);
+        assertEquals(List.of(1L), kernel.started, "only the request being generated is started");
+        generator.hold.countDown();
+        kernel.answer(1);
+        kernel.answer(2);
+        kernel.answer(3);
+        assertEquals(List.of(1L, 2L, 3L), kernel.started);
+    }
+
+    @Test
+    void stopCutsTheAnswerShortAndLeavesWaitingRequestsToTheKernel() throws Exception {
         start(8);
         kernel.request(1, 1000, "", "forever");
         assertEquals(Wire.MSG_TOKEN, kernel.next().type());
@@ -364,9 +400,8 @@ class RequestLoopTest {
         loopThread.join(5000);
         assertFalse(loopThread.isAlive());
         List<Sent> rest = new ArrayList<>(kernel.fromDaemon);
-        Sent waiting = rest.stream().filter(s -> s.id() == 2).findFirst().orElseThrow();
-        assertEquals(Wire.MSG_ERROR, waiting.type());
-        assertTrue(waiting.text().contains("write the prompt again"), waiting.text());
+        assertTrue(rest.stream().noneMatch(s -> s.id() == 2), () -> "no reply for the waiting request: " + rest);
+        assertFalse(kernel.started.contains(2L), "the waiting request is not started: the kernel re-queues it");
         Sent cut = rest.stream().filter(s -> s.id() == 1 && s.type() != Wire.MSG_TOKEN).findFirst().orElseThrow();
         assertEquals(Wire.MSG_ERROR, cut.type());
         assertTrue(cut.text().contains("stopped in the middle"), cut.text());

@@ -74,8 +74,10 @@ public final class DaemonCommand implements Callable<Integer> {
     String defaults;
 
     @Option(names = "--max-held", paramLabel = "N", defaultValue = "16",
-            description = "Waiting requests the daemon takes from the kernel; the rest wait in the kernel's queue, "
-                    + "which survives a daemon restart. Default: ${DEFAULT-VALUE}.")
+            description = "Waiting requests the daemon takes from the kernel to serve users round robin; the rest "
+                    + "wait in the kernel's queue. None is lost when the daemon stops or dies: the kernel takes back "
+                    + "every request the daemon had not started and gives it to the next daemon. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int maxHeld;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",

@@ -41,6 +41,13 @@ daemon-vm-test: jar
 demo: jar
 	scripts/demo
 
+# Llamux next to llama.cpp on the same files (scripts/bench-llamacpp; fetches llama.cpp's
+# Java binding with Maven).  BENCH_MODELS overrides the files.
+BENCH_MODELS ?= $(wildcard ../shared/models/stories260K.gguf ../shared/models/synthetic-llama-spm32k-Q4_K_M.gguf)
+bench: jar
+	@test -n "$(BENCH_MODELS)" || { echo "bench: no models; set BENCH_MODELS=FILE.gguf"; exit 1; }
+	for m in $(BENCH_MODELS); do scripts/bench-llamacpp -m $$m || exit 1; done
+
 # DESTDIR=dir stages the files instead (no DKMS, no systemctl).
 install: jar
 	scripts/install install

@@ -9,9 +9,7 @@ reader=$!
 lx_wait_for "$LX_DLOG" '^piece id=1 1/2' 30 || lx_fail "the daemon did not start answering"
 lx_as 1002 sh -c 'echo "second user" >/proc/llamux/prompt'
 lx_expect_grep /proc/llamux/status '^queue: 1 waiting, 1 answering' "one answering, one queued"
-kill -9 $LX_DAEMON
-wait $LX_DAEMON 2>/dev/null
-LX_DAEMON=
+lx_daemon_kill9
 wait $reader
 lx_expect_eq "$(tail -1 a1001)" "llamux: daemon exited" "the reader got 'llamux: daemon exited', then EOF"
 lx_expect_grep a1001 '^\[id=1 uid=1001 gid=1001' "after the text sent before the kill"

@@ -11,9 +11,7 @@ lx_as 1002 sh -c 'echo "second user" >/proc/llamux/prompt'
 lx_as 1003 sh -c 'echo "third user" >/proc/llamux/prompt'
 lx_wait_for "$LX_DLOG" '^held id=3' 30 || lx_fail "the daemon did not read ahead: $(cat "$LX_DLOG")"
 lx_expect_grep /proc/llamux/status '^queue: 0 waiting, 3 answering' "the daemon holds all three"
-kill -9 $LX_DAEMON
-wait $LX_DAEMON 2>/dev/null
-LX_DAEMON=
+lx_daemon_kill9
 wait $reader
 lx_expect_eq "$(tail -1 a1001)" "llamux: daemon exited" "the started request ends with an error"
 lx_dmesg >dmesg.txt

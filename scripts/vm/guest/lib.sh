@@ -76,6 +76,13 @@ lx_daemon_stop() {
 	LX_DAEMON=
 }
 
+# lx_daemon_kill9: SIGKILL to the last daemon started, as a crash would, and waits for it.
+lx_daemon_kill9() {
+	kill -9 "$LX_DAEMON"
+	wait "$LX_DAEMON" 2>/dev/null
+	LX_DAEMON=
+}
+
 # lx_expect_eq ACTUAL EXPECTED WHAT
 lx_expect_eq() {
 	[ "$1" = "$2" ] || lx_fail "$3: got '$1', expected '$2'"

@@ -169,6 +169,20 @@ class RequestLoopTest {
         });
     }
 
+    /** Starts the loop and has it generate request 1 (uid 1000), held until generator.hold opens. */
+    private void startBusyWith(String prompt, int maxHeld) throws InterruptedException {
+        generator.hold = new CountDownLatch(1);
+        start(maxHeld);
+        kernel.request(1, 1000, "", prompt);
+        assertTrue(generator.started.await(5, TimeUnit.SECONDS));
+    }
+
+    /** Waits until the loop has read every message handed to it, and a little more. */
+    private void awaitAllRead() {
+        while (!kernel.toDaemon.isEmpty()) sleep(10);
+        sleep(3 * RequestLoop.POLL_MILLIS);
+    }
+
     @AfterEach
     void stop() throws InterruptedException {
         generator.hold.countDown();
@@ -283,10 +297,7 @@ class RequestLoopTest {
 
     @Test
     void cancelOfAWaitingRequestSkipsIt() throws Exception {
-        generator.hold = new CountDownLatch(1);
-        start(8);
-        kernel.request(1, 1000, "", "a");
-        assertTrue(generator.started.await(5, TimeUnit.SECONDS));
+        startBusyWith("a", 8);
         kernel.request(2, 1001, "", "never generated");
         kernel.toDaemon.add(new KernelMessage.Cancel(2, 1001));
         Sent cancelled = kernel.next();
@@ -301,18 +312,14 @@ class RequestLoopTest {
 
     @Test
     void waitingRequestsAreServedRoundRobinByUid() throws Exception {
-        generator.hold = new CountDownLatch(1);
-        start(8);
-        kernel.request(1, 1000, "", "A1");
-        assertTrue(generator.started.await(5, TimeUnit.SECONDS));
+        startBusyWith("A1", 8);
         kernel.request(2, 1000, "", "A2");
         kernel.request(3, 1000, "", "A3");
         kernel.request(4, 2000, "", "B1");
         kernel.request(5, 1000, "", "A4");
         kernel.request(6, 3000, "", "C1");
         kernel.request(7, 2000, "", "B2");
-        while (!kernel.toDaemon.isEmpty()) sleep(10);
-        sleep(3 * RequestLoop.POLL_MILLIS);
+        awaitAllRead();
         generator.hold.countDown();
         List<Long> doneOrder = new ArrayList<>();
         while (doneOrder.size() < 7) {
@@ -325,10 +332,7 @@ class RequestLoopTest {
 
     @Test
     void requestsBeyondTheHoldLimitStayInTheKernel() throws Exception {
-        generator.hold = new CountDownLatch(1);
-        start(1);
-        kernel.request(1, 1000, "", "a");
-        assertTrue(generator.started.await(5, TimeUnit.SECONDS));
+        startBusyWith("a", 1);
         kernel.request(2, 1000, "", "b");
         kernel.request(3, 1000, "", "c");
         sleep(4 * RequestLoop.POLL_MILLIS);
@@ -372,14 +376,10 @@ class RequestLoopTest {
 
     @Test
     void heldRequestsAreNotMarkedStartedUntilServed() throws Exception {
-        generator.hold = new CountDownLatch(1);
-        start(8);
-        kernel.request(1, 1000, "", "a");
-        assertTrue(generator.started.await(5, TimeUnit.SECONDS));
+        startBusyWith("a", 8);
         kernel.request(2, 2000, "", "b");
         kernel.request(3, 3000, "", "c");
-        while (!kernel.toDaemon.isEmpty()) sleep(10);
-        sleep(2 * RequestLoop.POLL_MILLIS);
+        awaitAllRead();
         assertEquals(List.of(1L), kernel.started, "only the request being generated is started");
         generator.hold.countDown();
         kernel.answer(1);
@@ -394,8 +394,7 @@ class RequestLoopTest {
         kernel.request(1, 1000, "", "forever");
         assertEquals(Wire.MSG_TOKEN, kernel.next().type());
         kernel.request(2, 2000, "", "waiting");
-        while (!kernel.toDaemon.isEmpty()) sleep(10);
-        sleep(2 * RequestLoop.POLL_MILLIS);
+        awaitAllRead();
         loop.stop();
         loopThread.join(5000);
         assertFalse(loopThread.isAlive());

@@ -4,19 +4,14 @@
 . "$LLAMUX_REPO/scripts/vm/scenarios-daemon/lib/daemon.sh"
 lx_load
 lxd_start
-echo "temperature=0 max_tokens=1500" >/proc/llamux/config
-echo "Once upon a time" >/proc/llamux/prompt
-cat /proc/llamux/generate >stream &
-cat_pid=$!
-# The prompt comes back first, with the first generated piece.
-lxd_wait_size stream 20 120 || lx_fail "no text within 120 s"
+lxd_long_answer stream
 grep -q '^your request: 1, answering' /proc/llamux/status || lx_fail "request already over: $(grep '^your' /proc/llamux/status)"
 size1=$(wc -c <stream)
 lxd_wait_size stream $((size1 + 20)) 60 || lx_fail "the stream did not grow"
 grep -q '^your request: 1, answering' /proc/llamux/status || lx_fail "request over before the check"
 lx_ok "streaming: $size1 then $(wc -c <stream) bytes read while the daemon still generates"
-kill -KILL $cat_pid
-wait $cat_pid 2>/dev/null
+kill -KILL $LXD_READER
+wait $LXD_READER 2>/dev/null
 lx_wait_for "$LXD_LOG" 'request 1 uid 0: .* cancelled' 30 || lx_fail "the daemon did not stop request 1: $(tail -3 "$LXD_LOG")"
 generated=$(sed -n 's/.*request 1 uid 0: .*, \([0-9]*\) generated.*/\1/p' "$LXD_LOG")
 [ "$generated" -lt 1500 ] || lx_fail "generated all $generated tokens"

@@ -5,11 +5,7 @@
 . "$LLAMUX_REPO/scripts/vm/scenarios-daemon/lib/daemon.sh"
 lx_load
 lxd_start
-echo "temperature=0 max_tokens=1500" >/proc/llamux/config
-echo "Once upon a time" >/proc/llamux/prompt
-cat /proc/llamux/generate >answer &
-cat_pid=$!
-lxd_wait_size answer 20 120 || lx_fail "no text within 120 s"
+lxd_long_answer answer
 # Two more users' prompts while the first answer runs: the daemon reads them ahead (to serve
 # users round robin), so the kernel counts all three as being answered.
 lx_as 1001 sh -c 'echo "temperature=0 max_tokens=6" >/proc/llamux/config; echo "The cat" >/proc/llamux/prompt'
@@ -18,7 +14,7 @@ lx_wait_for /proc/llamux/status '^queue: 0 waiting, 3 answering' 60 ||
 	lx_fail "the daemon did not read the two prompts ahead: $(lx_status '^queue:')"
 lx_ok "the daemon holds two prompts behind the running one"
 kill -KILL "$LXD_PID"
-wait $cat_pid || lx_fail "the reader failed instead of ending with EOF"
+wait $LXD_READER || lx_fail "the reader failed instead of ending with EOF"
 LXD_PID=
 lx_expect_eq "$(tail -1 answer)" "llamux: daemon exited" "the reader's answer ends with a clear error"
 lx_wait_for /proc/llamux/status '^daemon: not attached' 10 || lx_fail "the kernel still sees a daemon"

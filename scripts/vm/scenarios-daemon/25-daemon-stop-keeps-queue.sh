@@ -5,17 +5,13 @@
 . "$LLAMUX_REPO/scripts/vm/scenarios-daemon/lib/daemon.sh"
 lx_load
 lxd_start
-echo "temperature=0 max_tokens=1500" >/proc/llamux/config
-echo "Once upon a time" >/proc/llamux/prompt
-cat /proc/llamux/generate >answer &
-cat_pid=$!
-lxd_wait_size answer 20 120 || lx_fail "no text within 120 s"
+lxd_long_answer answer
 lx_as 1001 sh -c 'echo "temperature=0 max_tokens=6" >/proc/llamux/config; echo "The dog" >/proc/llamux/prompt'
 lx_wait_for /proc/llamux/status '^queue: 0 waiting, 2 answering' 60 ||
 	lx_fail "the daemon did not read the second prompt ahead: $(lx_status '^queue:')"
 lx_ok "the daemon holds a prompt behind the running one"
 lxd_stop
-wait $cat_pid || lx_fail "the reader failed instead of ending with EOF"
+wait $LXD_READER || lx_fail "the reader failed instead of ending with EOF"
 lx_expect_eq "$(tail -1 answer)" "llamux: the daemon stopped in the middle of this answer" "the running answer ends with a clear message"
 lx_expect_grep "$LXD_LOG" 'waiting requests left to the kernel for the next daemon: ids 2$' "the daemon logs what it left to the kernel"
 lx_expect_grep /proc/llamux/status '^queue: 1 waiting, 0 answering' "the held prompt is back in the kernel's queue"

@@ -109,3 +109,14 @@ lxd_wait_size() {
 		sleep 0.1
 	done
 }
+
+# lxd_long_answer FILE: as the current user, asks for a long greedy story (1500 tokens) and
+# reads it into FILE in the background until its first words are there.  Sets LXD_READER.
+lxd_long_answer() {
+	echo "temperature=0 max_tokens=1500" >/proc/llamux/config
+	echo "Once upon a time" >/proc/llamux/prompt
+	cat /proc/llamux/generate >"$1" &
+	LXD_READER=$!
+	# The prompt comes back first, with the first generated piece.
+	lxd_wait_size "$1" 20 120 || lx_fail "no text within 120 s"
+}

@@ -67,20 +67,12 @@ final class F16Format implements WeightFormat {
         return (float) sum;
     }
 
-    /**
-     * llamafile's tinyBLAS order, which llama.cpp uses instead for a batch of two or more
-     * tokens when n is a multiple of 8: one 8-lane FMA chain, then hsum_float_8.
-     */
+    /** llamafile's tinyBLAS order ({@link Simd#tinyBlasDot}) when n is a multiple of 8. */
     @Override
     public float dotForBatch(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, int n) {
         if (n % 8 != 0) {
             return dot(w, wByteOffset, act, actByteOffset, n);
         }
-        FloatVector acc = FloatVector.zero(Simd.A8);
-        for (int i = 0; i < n; i += 8) {
-            long o = (long) i * BYTES;
-            acc = Simd.f16x8(w, wByteOffset + o).fma(Simd.f16x8(act, actByteOffset + o), acc);
-        }
-        return Simd.hsum8(acc);
+        return Simd.tinyBlasDot(Simd.F16_ELEMENTS, BYTES, w, wByteOffset, act, actByteOffset, n);
     }
 }

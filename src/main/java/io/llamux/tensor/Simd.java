@@ -167,6 +167,33 @@ final class Simd {
         return FloatVector.fromMemorySegment(A8, s, off, LE);
     }
 
+    /** Float element encodings, for {@link #load8} and {@link #tinyBlasDot}. */
+    static final int F32_ELEMENTS = 0;
+    static final int F16_ELEMENTS = 1;
+    static final int BF16_ELEMENTS = 2;
+
+    /** 8 elements of encoding {@code kind} at {@code off}, widened; a constant kind folds away. */
+    static FloatVector load8(int kind, MemorySegment s, long off) {
+        return switch (kind) {
+            case F16_ELEMENTS -> f16x8(s, off);
+            case BF16_ELEMENTS -> bf16x8(s, off);
+            default -> f32x8(s, off);
+        };
+    }
+
+    /**
+     * llamafile's tinyBLAS order, which llama.cpp uses instead of vec_dot for the float formats
+     * in a batch of two or more tokens: one 8-lane FMA chain, then hsum_float_8. n % 8 == 0.
+     */
+    static float tinyBlasDot(int kind, int bytes, MemorySegment w, long wOff, MemorySegment act, long actOff, int n) {
+        FloatVector acc = FloatVector.zero(A8);
+        for (int i = 0; i < n; i += 8) {
+            long o = (long) i * bytes;
+            acc = load8(kind, w, wOff + o).fma(load8(kind, act, actOff + o), acc);
+        }
+        return hsum8(acc);
+    }
+
     private static final VectorShuffle<Integer> HALVES = VectorShuffle.fromOp(W8, i -> i >> 1);
     private static final IntVector HALF_SHIFT = IntVector.zero(W8).addIndex(1).and(1).lanewise(VectorOperators.LSHL, 4);
 

@@ -59,11 +59,21 @@ final class BpeTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(byte[] utf8, boolean addSpecial, boolean parseSpecial) {
+        return encode(utf8, addSpecial, SpecialTokenSplitter.split(vocab, utf8, parseSpecial));
+    }
+
+    @Override
+    public int[] encode(List<TextPiece> pieces, boolean addSpecial) {
+        TextPiece.Joined joined = TextPiece.join(pieces);
+        return encode(joined.utf8(), addSpecial, SpecialTokenSplitter.split(vocab, joined.utf8(), joined.parseable()));
+    }
+
+    private int[] encode(byte[] utf8, boolean addSpecial, List<SpecialTokenSplitter.Fragment> fragments) {
         IntList out = new IntList();
         if (addSpecial && vocab.addBos()) {
             out.add(vocab.bos());
         }
-        for (SpecialTokenSplitter.Fragment fragment : SpecialTokenSplitter.split(vocab, utf8, parseSpecial)) {
+        for (SpecialTokenSplitter.Fragment fragment : fragments) {
             if (fragment.isText()) {
                 encodeText(utf8, fragment.offset(), fragment.length(), out);
             } else {

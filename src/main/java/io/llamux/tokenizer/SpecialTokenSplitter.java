@@ -1,6 +1,7 @@
 package io.llamux.tokenizer;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -29,30 +30,48 @@ final class SpecialTokenSplitter {
     }
 
     static List<Fragment> split(Vocabulary vocab, byte[] text, boolean parseSpecial) {
+        return split(vocab, text, parseSpecial ? ALL : null);
+    }
+
+    /** Every byte may be part of a parsed control token. */
+    private static final BitSet ALL = new BitSet();
+
+    /**
+     * Like {@link #split(Vocabulary, byte[], boolean)}, but a control or unknown token is cut
+     * out only where all its bytes are set in {@code parseable} (null: nowhere; {@link #ALL}:
+     * everywhere). User-defined tokens match anywhere, as without parse_special.
+     */
+    static List<Fragment> split(Vocabulary vocab, byte[] text, BitSet parseable) {
         List<Fragment> fragments = new ArrayList<>();
         if (text.length == 0) {
             return fragments;
         }
         fragments.add(Fragment.text(0, text.length));
         for (int special : vocab.specialTokens()) {
-            if (!parseSpecial && vocab.hasAttr(special, TokenAttr.CONTROL | TokenAttr.UNKNOWN)) {
-                continue;
+            BitSet where = ALL;
+            if (vocab.hasAttr(special, TokenAttr.CONTROL | TokenAttr.UNKNOWN)) {
+                if (parseable == null || parseable != ALL && parseable.isEmpty()) {
+                    continue;
+                }
+                where = parseable;
             }
-            fragments = splitOn(vocab, special, text, fragments);
+            fragments = splitOn(vocab, special, text, fragments, where);
         }
         return fragments;
     }
 
-    private static List<Fragment> splitOn(Vocabulary vocab, int special, byte[] text, List<Fragment> in) {
+    private static List<Fragment> splitOn(Vocabulary vocab, int special, byte[] text, List<Fragment> in,
+                                          BitSet parseable) {
         byte[] needle = vocab.textBytes(special);
         boolean lstrip = vocab.hasAttr(special, TokenAttr.LSTRIP);
         boolean rstrip = vocab.hasAttr(special, TokenAttr.RSTRIP);
+        boolean everywhere = parseable == ALL;
         List<Fragment> out = null; // stays null while nothing matched, to keep the common case cheap
         for (int f = 0; f < in.size(); f++) {
             Fragment fragment = in.get(f);
             int start = fragment.offset();
             int end = start + fragment.length();
-            int match = fragment.isText() ? indexOf(text, start, end, needle) : -1;
+            int match = fragment.isText() ? indexOf(text, start, end, needle, parseable, everywhere) : -1;
             if (match < 0) {
                 if (out != null) {
                     out.add(fragment);
@@ -79,13 +98,25 @@ final class SpecialTokenSplitter {
                         start++;
                     }
                 }
-                match = indexOf(text, start, end, needle);
+                match = indexOf(text, start, end, needle, parseable, everywhere);
             }
             if (start < end) {
                 out.add(Fragment.text(start, end - start));
             }
         }
         return out == null ? in : out;
+    }
+
+    /** {@link #indexOf(byte[], int, int, byte[])} for a match whose bytes are all parseable. */
+    private static int indexOf(byte[] hay, int from, int to, byte[] needle, BitSet parseable, boolean everywhere) {
+        int at = indexOf(hay, from, to, needle);
+        if (everywhere) {
+            return at;
+        }
+        while (at >= 0 && parseable.nextClearBit(at) < at + needle.length) {
+            at = indexOf(hay, at + 1, to, needle);
+        }
+        return at;
     }
 
     /** The first index in [from, to) where needle starts and ends before {@code to}, or -1. */

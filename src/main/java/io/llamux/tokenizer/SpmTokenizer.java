@@ -48,12 +48,21 @@ final class SpmTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(byte[] utf8, boolean addSpecial, boolean parseSpecial) {
+        return encode(utf8, addSpecial, SpecialTokenSplitter.split(vocab, utf8, parseSpecial));
+    }
+
+    @Override
+    public int[] encode(List<TextPiece> pieces, boolean addSpecial) {
+        TextPiece.Joined joined = TextPiece.join(pieces);
+        return encode(joined.utf8(), addSpecial, SpecialTokenSplitter.split(vocab, joined.utf8(), joined.parseable()));
+    }
+
+    private int[] encode(byte[] utf8, boolean addSpecial, List<SpecialTokenSplitter.Fragment> fragments) {
         IntList out = new IntList();
         if (addSpecial && vocab.addBos()) {
             out.add(vocab.bos());
         }
         boolean afterSpecial = true;
-        List<SpecialTokenSplitter.Fragment> fragments = SpecialTokenSplitter.split(vocab, utf8, parseSpecial);
         for (SpecialTokenSplitter.Fragment fragment : fragments) {
             if (fragment.isText()) {
                 byte[] escaped = escapeSpaces(utf8, fragment.offset(), fragment.length(), vocab.addSpacePrefix() && afterSpecial);

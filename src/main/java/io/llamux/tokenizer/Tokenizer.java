@@ -2,6 +2,7 @@ package io.llamux.tokenizer;
 
 import io.llamux.gguf.GgufFile;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Text to token ids and back, as llama.cpp does it for the vocabulary in a GGUF file.
@@ -31,6 +32,19 @@ public interface Tokenizer {
      * ({@code <0xNN>}).
      */
     int[] encode(byte[] utf8, boolean addSpecial, boolean parseSpecial);
+
+    /**
+     * Tokenizes text made of pieces as if they were one text, except that control tokens are
+     * parsed only where the whole of their text lies in pieces with
+     * {@link TextPiece#parseSpecial()} (a chat template's text) and never in the others (the
+     * messages). Text between special tokens is tokenized as a whole across piece boundaries,
+     * so with no special-token text in the plain pieces the result equals
+     * {@code encode(joined text, addSpecial, true)}.
+     *
+     * @param addSpecial as in {@link #encode(String, boolean, boolean)}: BOS (and EOS) when the
+     *        file asks for them
+     */
+    int[] encode(List<TextPiece> pieces, boolean addSpecial);
 
     /**
      * The bytes a token prints as, like {@code llama_token_to_piece(special=false)}: a byte

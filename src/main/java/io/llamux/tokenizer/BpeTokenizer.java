@@ -30,7 +30,7 @@ final class BpeTokenizer implements Tokenizer {
         this.preTokenizer = BpePreTokenizer.forName(vocab.pre());
         if (preTokenizer == null) {
             throw new IllegalArgumentException("unsupported BPE pre-tokenizer tokenizer.ggml.pre = '" + vocab.pre()
-                    + "' (Llamux supports gpt-2, qwen2, starcoder, llama3 and their aliases)");
+                    + "' (Llamux supports gpt-2, qwen2, starcoder, llama3, falcon, deepseek-llm, deepseek-coder and their aliases)");
         }
         List<String[]> merges = vocab.merges();
         this.rankOfPair = HashMap.newHashMap(merges.size());

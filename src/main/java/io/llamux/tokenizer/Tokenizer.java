@@ -132,7 +132,8 @@ public interface Tokenizer {
 
     /**
      * The tokenizer of a GGUF file: SentencePiece ({@code llama}) or byte-level BPE
-     * ({@code gpt2} with the gpt-2, qwen2 or starcoder pre-tokenizers and their aliases). A
+     * ({@code gpt2} with the gpt-2, qwen2, starcoder, llama3, falcon, deepseek-llm or deepseek-coder
+     * pre-tokenizers and their aliases). A
      * tokenizer or pre-tokenizer Llamux does not implement is an IllegalArgumentException
      * that names it.
      */

@@ -79,6 +79,16 @@ final class Unicode {
         return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
     }
 
+    /** General category P (Pc, Pd, Ps, Pe, Pi, Pf, Po). */
+    static boolean isPunctuation(int cp) {
+        return switch (Character.getType(cp)) {
+            case Character.CONNECTOR_PUNCTUATION, Character.DASH_PUNCTUATION, Character.START_PUNCTUATION,
+                 Character.END_PUNCTUATION, Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION,
+                 Character.OTHER_PUNCTUATION -> true;
+            default -> false;
+        };
+    }
+
     /** The Unicode White_Space property, llama.cpp's whitespace set (NBSP included, ZWSP not). */
     static boolean isWhitespace(int cp) {
         return cp >= 0x09 && cp <= 0x0D || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680

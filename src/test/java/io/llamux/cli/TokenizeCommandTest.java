@@ -132,11 +132,42 @@ class TokenizeCommandTest {
     }
 
     @Test
-    void unsupportedPreTokenizerIsNamed() {
-        Result r = run("-m", shared("tokenizer-tests/ggml-vocab-deepseek-llm.gguf").toString(), "hello");
+    void unsupportedPreTokenizerIsNamed(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        // A vocabulary-only GGUF with a pre-tokenizer llama.cpp has and Llamux does not (tekken).
+        Path file = dir.resolve("tekken.gguf");
+        Files.write(file, vocabOnlyGguf("gpt2", "tekken"));
+        Result r = run("-m", file.toString(), "hello");
         assertEquals(1, r.exit);
-        assertTrue(r.err.contains("'deepseek-llm'"), r.err);
+        assertTrue(r.err.contains("'tekken'"), r.err);
         assertEquals("", r.out);
+    }
+
+    /** GGUF v3 with no tensors and the tokenizer keys: model, pre, the tokens "a", "b" and the merge "a b". */
+    private static byte[] vocabOnlyGguf(String model, String pre) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("GGUF".getBytes(StandardCharsets.US_ASCII)).putInt(3).putLong(0).putLong(4);
+        ggufString(b, "tokenizer.ggml.model");
+        b.putInt(8);
+        ggufString(b, model);
+        ggufString(b, "tokenizer.ggml.pre");
+        b.putInt(8);
+        ggufString(b, pre);
+        ggufString(b, "tokenizer.ggml.tokens");
+        b.putInt(9).putInt(8).putLong(2);
+        ggufString(b, "a");
+        ggufString(b, "b");
+        ggufString(b, "tokenizer.ggml.merges");
+        b.putInt(9).putInt(8).putLong(1);
+        ggufString(b, "a b");
+        while (b.position() % 32 != 0) {
+            b.put((byte) 0);
+        }
+        return java.util.Arrays.copyOf(b.array(), b.position());
+    }
+
+    private static void ggufString(java.nio.ByteBuffer b, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        b.putLong(bytes.length).put(bytes);
     }
 
     @Test

@@ -18,15 +18,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * llama.cpp's own tokenizer test vectors (tests/test-tokenizer-0): each .inp string must give
  * the .out ids with add_special and parse_special off (so no BOS, but still the SentencePiece
  * space prefix). SentencePiece: llama-spm, phi-3; byte-level BPE: gpt-2, mpt (GPT-2 split),
- * starcoder, refact (digits split first). The deepseek and falcon pre-tokenizers are not
- * implemented.
+ * starcoder, refact (digits split first), falcon, deepseek-llm and deepseek-coder: every
+ * vocabulary in ../shared/tokenizer-tests.
  */
 class LlamaCppVocabTest {
     private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
 
     static Stream<Arguments> cases() throws IOException {
         List<Arguments> out = new ArrayList<>();
-        for (String vocab : List.of("llama-spm", "phi-3", "gpt-2", "mpt", "starcoder", "refact")) {
+        for (String vocab : List.of("llama-spm", "phi-3", "gpt-2", "mpt", "starcoder", "refact", "falcon",
+                "deepseek-llm", "deepseek-coder")) {
             String base = "tokenizer-tests/ggml-vocab-" + vocab + ".gguf";
             String inp = Files.readString(SharedFiles.require(base + ".inp"), StandardCharsets.UTF_8);
             List<String> expected = Files.readAllLines(SharedFiles.require(base + ".out"), StandardCharsets.UTF_8);

@@ -38,10 +38,13 @@ public final class ModelWeights {
     public final Linear positionEmbedding;
     /** The output head: {@code output.weight}, or the token embedding when the file has none (tied). */
     public final Linear output;
+    /** Rotary angle scaling: frequency factors ({@code rope_freqs.weight}) and linear scaling. */
+    public final RopeScaling rope;
 
     private ModelWeights(ModelConfig config, Linear tokenEmbedding, Linear positionEmbedding, Layer[] layers,
-                         float[] outputNorm, float[] outputNormBias, Linear output) {
+                         float[] outputNorm, float[] outputNormBias, Linear output, RopeScaling rope) {
         this.config = config;
+        this.rope = rope;
         this.tokenEmbedding = tokenEmbedding;
         this.positionEmbedding = positionEmbedding;
         this.layers = layers;
@@ -54,7 +57,9 @@ public final class ModelWeights {
      * Reads the configuration and binds every tensor.
      *
      * @throws IllegalArgumentException naming the tensor when one is missing, has the wrong
-     *                                  shape or a type Llamux cannot compute with
+     *                                  shape or a type Llamux cannot compute with, or is one the
+     *                                  architecture does not use; naming the metadata key when
+     *                                  it asks for arithmetic Llamux does not implement
      */
     public static ModelWeights load(GgufFile file, LinearFactory linears) {
         TensorInfo embd = file.tensor("token_embd.weight").orElseThrow(
@@ -63,7 +68,9 @@ public final class ModelWeights {
             throw new IllegalArgumentException("token_embd.weight must be 2-D, found " + Arrays.toString(embd.ne()));
         }
         ModelConfig c = ModelConfig.fromMetadata(file.metadata(), Math.toIntExact(embd.ne(1)));
-        Binder b = new Binder(file, linears);
+        UnimplementedKeys.check(file.metadata());
+        RopeScaling rope = RopeScaling.of(file, c);
+        Binder b = new Binder(file, linears, new java.util.HashSet<>(java.util.List.of(RopeScaling.FACTORS_TENSOR)));
         Linear tokenEmbedding = b.matrix("token_embd.weight", c.dim(), c.vocabSize());
         Layer[] layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
@@ -75,7 +82,8 @@ public final class ModelWeights {
         Linear output = file.tensor("output.weight").isPresent()
                 ? b.matrix("output.weight", c.dim(), c.vocabSize())
                 : tokenEmbedding;
-        return new ModelWeights(c, tokenEmbedding, position, layers, outputNorm, outputNormBias, output);
+        b.requireAllUsed(c);
+        return new ModelWeights(c, tokenEmbedding, position, layers, outputNorm, outputNormBias, output, rope);
     }
 
     /** llama and qwen2 (qwen2 adds optional q/k/v biases). */
@@ -113,9 +121,20 @@ public final class ModelWeights {
     }
 
     /** Looks tensors up and checks their shapes. */
-    private record Binder(GgufFile file, LinearFactory linears) {
+    private record Binder(GgufFile file, LinearFactory linears, java.util.Set<String> used) {
         TensorInfo require(String name) {
+            used.add(name);
             return file.tensor(name).orElseThrow(() -> new IllegalArgumentException("missing tensor " + name));
+        }
+
+        /** A tensor the architecture has no use for means a model this code would run wrong: refuse it. */
+        void requireAllUsed(ModelConfig c) {
+            for (TensorInfo t : file.tensors()) {
+                if (!used.contains(t.name())) {
+                    throw new IllegalArgumentException("tensor " + t.name() + " is not used by architecture "
+                            + c.architecture() + " as Llamux implements it; the model would run wrong without it");
+                }
+            }
         }
 
         /** A matrix of {@code rows} rows of length {@code cols}: ggml shape {@code [cols, rows]}. */
@@ -142,6 +161,7 @@ public final class ModelWeights {
         }
 
         float[] optionalVector(String name, int n) {
+            used.add(name);
             Optional<TensorInfo> t = file.tensor(name);
             return t.isPresent() ? vector(name, n) : null;
         }

@@ -41,6 +41,9 @@ public final class Transformer {
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final float thetaScale;
+    /** {@link RopeScaling}: the linear scale and each pair's frequency factor (1 without). */
+    private final float ropeFreqScale;
+    private final float[] ropeFactors;
     private final float[] lastLogits;
     private float[] batchLogits = new float[0];
     private final AttentionTask attention;
@@ -73,6 +76,11 @@ public final class Transformer {
         ropeCos = new float[mb * c.ropeDims() / 2];
         ropeSin = new float[mb * c.ropeDims() / 2];
         thetaScale = (float) Math.pow(c.ropeBase(), -2.0f / c.ropeDims());
+        ropeFreqScale = w.rope.freqScale();
+        ropeFactors = new float[c.ropeDims() / 2];
+        for (int i = 0; i < ropeFactors.length; i++) {
+            ropeFactors[i] = w.rope.factor(i);
+        }
         lastLogits = new float[c.vocabSize()];
         attention = new AttentionTask(pool.threads(), contextSize);
     }
@@ -240,18 +248,31 @@ public final class Transformer {
 
     /**
      * cos/sin of every rotary angle for the batch's positions, computed as ggml does: the angle
-     * starts at the position and is multiplied by {@code base^(-2/ropeDims)} per pair, in float.
+     * starts at the position and is multiplied by {@code base^(-2/ropeDims)} per pair, in float;
+     * ggml_rope_cache_init then divides it by the pair's frequency factor and multiplies it by
+     * the linear scale (see {@link RopeScaling}).
      */
     private void ropeTables(int n, int pos) {
         int half = c.ropeDims() / 2;
         for (int b = 0; b < n; b++) {
             float theta = pos + b;
             for (int i = 0; i < half; i++) {
-                ropeCos[b * half + i] = (float) Math.cos(theta);
-                ropeSin[b * half + i] = (float) Math.sin(theta);
+                float angle = ropeFreqScale * (theta / ropeFactors[i]);
+                ropeCos[b * half + i] = (float) Math.cos(angle);
+                ropeSin[b * half + i] = (float) Math.sin(angle);
                 theta *= thetaScale;
             }
         }
+    }
+
+    /** For tests: the rotary cos (first half) and sin (second half) of every pair at {@code pos}. */
+    float[] ropeTableAt(int pos) {
+        int half = c.ropeDims() / 2;
+        ropeTables(1, pos);
+        float[] r = new float[2 * half];
+        System.arraycopy(ropeCos, 0, r, 0, half);
+        System.arraycopy(ropeSin, 0, r, half, half);
+        return r;
     }
 
     /** Rotates the first ropeDims elements of each of {@code heads} heads of token {@code b}. */

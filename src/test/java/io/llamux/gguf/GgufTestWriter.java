@@ -69,6 +69,21 @@ public final class GgufTestWriter {
         return tensor(name, type.id, -1, ne);
     }
 
+    /** A tensor with the given bytes, placed after the previous one. */
+    public GgufTestWriter tensor(String name, GgmlType type, byte[] data, long... ne) {
+        tensors.add(new Tensor(name, ne, type.id, -1, data));
+        return this;
+    }
+
+    /** Little-endian bytes of F32 values, for {@link #tensor(String, GgmlType, byte[], long...)}. */
+    public static byte[] f32(float... values) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putFloat(v);
+        }
+        return b.array();
+    }
+
     /** A tensor with a raw type id and an explicit offset (-1: place it after the previous one). */
     public GgufTestWriter tensor(String name, int typeId, long offset, long... ne) {
         tensors.add(new Tensor(name, ne, typeId, offset, null));

@@ -470,7 +470,6 @@ static const struct proc_ops llamux_prompt_ops = {
 	.proc_open	= llamux_prompt_open,
 	.proc_write	= llamux_prompt_write,
 	.proc_release	= llamux_prompt_release,
-	.proc_lseek	= no_llseek,
 };
 
 /* ---- /proc/llamux/generate ----------------------------------------- */
@@ -575,7 +574,6 @@ static const struct proc_ops llamux_generate_ops = {
 	.proc_open	= llamux_generate_open,
 	.proc_read	= llamux_generate_read,
 	.proc_release	= llamux_generate_release,
-	.proc_lseek	= no_llseek,
 };
 
 /* ---- /proc/llamux/config ------------------------------------------- */
@@ -1171,7 +1169,6 @@ static const struct file_operations llamux_dev_fops = {
 	.read		= llamux_dev_read,
 	.write		= llamux_dev_write,
 	.poll		= llamux_dev_poll,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice llamux_misc = {

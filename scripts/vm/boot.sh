@@ -65,7 +65,7 @@ else
 fi
 # Kernel lines only (they start with a printk timestamp): programs in the guest
 # may print "WARNING:" themselves (the JDK does).
-if grep -Eq '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection)' "$log"; then
+if grep -Eq '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection|KASAN)' "$log"; then
 	vm_say "kernel fault on the console"
 	verdict=fail
 fi

@@ -26,23 +26,98 @@ vm_ensure_packages() {
 		-o DPkg::Lock::Timeout=600 $missing >/dev/null || vm_die "apt-get install$missing failed"
 }
 
-# The newest Debian kernel with both an image and a build dir (not uname -r:
-# the host may run a kernel without module support).
-vm_pick_kernel() {
-	local k best=""
+# The kernels vm-test runs on: Debian's own (linux-image-amd64) and, on
+# bookworm, the 6.12 series from bookworm-backports.  The backports suite is
+# added to apt's sources pinned at -1, with only that kernel's image, headers
+# and kbuild let through, so nothing else is ever upgraded from it.
+VM_BPO_SUITE=bookworm-backports
+VM_BPO_SOURCES=/etc/apt/sources.list.d/llamux-$VM_BPO_SUITE.sources
+VM_BPO_PIN=/etc/apt/preferences.d/llamux-$VM_BPO_SUITE
+
+# A usable kernel: a build dir and a /boot/vmlinuz.
+vm_kernel_ok() { [ -d "/lib/modules/$1/build" ] && [ -f "/boot/vmlinuz-$1" ]; }
+
+# Prints the installed usable *-amd64 kernels, oldest first.
+vm_kernels_installed() {
+	local k
 	for k in $(ls -1 /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V); do
-		[ -d "/lib/modules/$k/build" ] && [ -f "/boot/vmlinuz-$k" ] && best=$k
+		vm_kernel_ok "$k" && echo "$k"
 	done
+}
+
+# Prints the release of the kernel Debian's linux-image-amd64 depends on.
+vm_default_kernel() {
+	dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+		sed -n 's/^linux-image-\([^ ,]*-amd64\).*/\1/p'
+}
+
+# Installs the newest 6.12 kernel and headers from bookworm-backports (root,
+# bookworm only) unless one is there.  Prints nothing; fails loudly.
+vm_ensure_backports_kernel() {
+	local img hdr
+	vm_kernels_installed | grep -q '^6\.12\.' && return 0
+	grep -q '^VERSION_CODENAME=bookworm$' /etc/os-release 2>/dev/null || return 0
+	[ "$(id -u)" = 0 ] || vm_die "no 6.12 kernel: run as root to install it from $VM_BPO_SUITE"
+	if ! [ -f "$VM_BPO_SOURCES" ]; then
+		vm_say "adding $VM_BPO_SUITE to apt's sources (pinned: only the 6.12 kernel)"
+		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
+			"Suites: $VM_BPO_SUITE" 'Components: main' \
+			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >"$VM_BPO_SOURCES"
+	fi
+	printf '%s\n' 'Package: *' "Pin: release n=$VM_BPO_SUITE" 'Pin-Priority: -1' '' \
+		'Package: linux-image-6.12.* linux-headers-6.12.* linux-kbuild-6.12.*' \
+		"Pin: release n=$VM_BPO_SUITE" 'Pin-Priority: 500' >"$VM_BPO_PIN"
+	apt-get update -qq -o DPkg::Lock::Timeout=600 || vm_die "apt-get update failed"
+	img=$(apt-cache depends -t "$VM_BPO_SUITE" linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-6\.12\.[^ ]*\)$/\1/p' | head -1)
+	hdr=$(apt-cache depends -t "$VM_BPO_SUITE" linux-headers-amd64 | sed -n 's/^ *Depends: \(linux-headers-6\.12\.[^ ]*\)$/\1/p' | head -1)
+	[ -n "$img" ] && [ -n "$hdr" ] || vm_die "no 6.12 kernel in $VM_BPO_SUITE"
+	vm_say "installing $img $hdr from $VM_BPO_SUITE"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o DPkg::Lock::Timeout=600 "$img" "$hdr" >/dev/null || vm_die "apt-get install $img $hdr failed"
+}
+
+# Prints the kernels to test, one a line: Debian's default, then the newest
+# of each other series installed (6.12 from backports).  LLAMUX_VM_KERNELS
+# (space-separated releases or series prefixes such as "6.1" "6.12") narrows it.
+vm_test_kernels() {
+	local def k series want
+	def=$(vm_default_kernel)
+	{
+		vm_kernel_ok "$def" && echo "$def"
+		for k in $(vm_kernels_installed); do
+			series=$(echo "$k" | cut -d. -f1-2)
+			echo "$series $k"
+		done | awk -v def="$def" '{ split(def, d, "."); if ($1 != d[1] "." d[2]) last[$1] = $2 }
+			END { for (s in last) print last[s] }' | sort -V
+	} | while read -r k; do
+		[ -n "${LLAMUX_VM_KERNELS:-}" ] || { echo "$k"; continue; }
+		for want in $LLAMUX_VM_KERNELS; do
+			case $k in "$want" | "$want".* | "$want"-*) echo "$k"; break ;; esac
+		done
+	done
+}
+
+# Sets KVER and VMLINUZ: LLAMUX_VM_KERNEL if set (a release), else Debian's
+# default kernel, else the newest installed one.  Not uname -r: the host may
+# run a kernel without module support.
+vm_pick_kernel() {
+	local best=${LLAMUX_VM_KERNEL:-}
+	if [ -n "$best" ]; then
+		vm_kernel_ok "$best" || vm_die "kernel $best: no /lib/modules/$best/build or /boot/vmlinuz-$best"
+	else
+		best=$(vm_default_kernel)
+		vm_kernel_ok "$best" || best=$(vm_kernels_installed | tail -1)
+	fi
 	[ -n "$best" ] || vm_die "no /lib/modules/*-amd64 with a build dir and /boot/vmlinuz (linux-image-amd64, linux-headers-amd64)"
 	KVER=$best
 	VMLINUZ=/boot/vmlinuz-$KVER
 }
 
 vm_build() {
-	make -s -C "$REPO/kmod" KDIR="/lib/modules/$KVER/build" OUT="$LLAMUX_BUILD/kmod-$KVER" >"$LLAMUX_BUILD/kmod-build.log" 2>&1 ||
-		{ cat "$LLAMUX_BUILD/kmod-build.log"; vm_die "module build failed"; }
-	if grep -qi 'warning:' "$LLAMUX_BUILD/kmod-build.log"; then
-		cat "$LLAMUX_BUILD/kmod-build.log"
+	make -s -C "$REPO/kmod" KDIR="/lib/modules/$KVER/build" OUT="$LLAMUX_BUILD/kmod-$KVER" >"$LLAMUX_BUILD/kmod-build-$KVER.log" 2>&1 ||
+		{ cat "$LLAMUX_BUILD/kmod-build-$KVER.log"; vm_die "module build failed"; }
+	if grep -qi 'warning:' "$LLAMUX_BUILD/kmod-build-$KVER.log"; then
+		cat "$LLAMUX_BUILD/kmod-build-$KVER.log"
 		vm_die "module build has warnings"
 	fi
 	make -s -C "$REPO/kmod/tests" OUT="$LLAMUX_BUILD/bin" >"$LLAMUX_BUILD/tests-build.log" 2>&1 ||

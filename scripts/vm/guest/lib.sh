@@ -7,7 +7,7 @@
 # it leaves loaded is unloaded afterwards.  Print little: "  ok: ..." lines.
 
 LX_KO=/llamux/llamux.ko
-LX_FAULTS='BUG:|WARNING:|Oops|general protection'
+LX_FAULTS='BUG:|WARNING:|Oops|general protection|KASAN'
 LX_NDAEMON=0
 
 lx_say() { echo "  $*"; }

@@ -41,12 +41,15 @@ daemon-vm-test: jar
 demo: jar
 	scripts/demo
 
-# Llamux next to llama.cpp on the same files (scripts/bench-llamacpp; fetches llama.cpp's
-# Java binding with Maven).  BENCH_MODELS overrides the files.
-BENCH_MODELS ?= $(wildcard ../shared/models/stories260K.gguf ../shared/models/synthetic-llama-spm32k-Q4_K_M.gguf)
+# Llamux next to llama.cpp's llama-bench (../shared/bench/llama.cpp) on the same files and
+# threads, runs alternating, one table with the ratios (scripts/bench-llamacpp).  The files are
+# the TinyLlama-shaped ones ../shared/bench/make-models writes into ../bench-models.
+BENCH_MODELS ?= $(wildcard $(addprefix ../bench-models/tinyllama-shape-,Q4_0.gguf Q8_0.gguf Q4_K_M.gguf))
+BENCH_THREADS ?= 2,1
+BENCH_ROUNDS ?= 3
 bench: jar
-	@test -n "$(BENCH_MODELS)" || { echo "bench: no models; set BENCH_MODELS=FILE.gguf"; exit 1; }
-	for m in $(BENCH_MODELS); do scripts/bench-llamacpp -m $$m || exit 1; done
+	@test -n "$(BENCH_MODELS)" || { echo "bench: no models in ../bench-models: run ../shared/bench/make-models ../bench-models tinyllama, or set BENCH_MODELS=FILE.gguf"; exit 1; }
+	scripts/bench-llamacpp -t $(BENCH_THREADS) -r $(BENCH_ROUNDS) $(BENCH_MODELS)
 
 # DESTDIR=dir stages the files instead (no DKMS, no systemctl).
 install: jar

@@ -32,12 +32,17 @@ public final class ModelOptions {
 
     /** The model path from -m or $LLAMUX_MODEL. */
     Path modelPath() {
-        if (model != null) {
-            return model;
+        return modelPath(model, spec);
+    }
+
+    /** {@code given} (a command's -m), else $LLAMUX_MODEL, else a usage error of {@code command}. */
+    static Path modelPath(Path given, CommandSpec command) {
+        if (given != null) {
+            return given;
         }
         String env = System.getenv("LLAMUX_MODEL");
         if (env == null || env.isBlank()) {
-            throw new ParameterException(spec.commandLine(), "no model: pass -m FILE or set LLAMUX_MODEL");
+            throw new ParameterException(command.commandLine(), "no model: pass -m FILE or set LLAMUX_MODEL");
         }
         return Path.of(env);
     }

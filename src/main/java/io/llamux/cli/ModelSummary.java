@@ -1,5 +1,6 @@
 package io.llamux.cli;
 
+import io.llamux.gguf.FileTypes;
 import io.llamux.gguf.GgufArray;
 import io.llamux.gguf.GgufFile;
 import io.llamux.gguf.GgufMetadata;
@@ -35,31 +36,6 @@ final class ModelSummary {
         {"vocab_size", "vocab_size"},
     };
 
-    /**
-     * llama.cpp's names for {@code general.file_type} (enum llama_ftype in llama.h): the
-     * quantization recipe the whole file was made with. Index = value; null = no such value.
-     */
-    static final String[] FILE_TYPES = new String[41];
-
-    static {
-        String[] named = {
-            "0=F32", "1=F16", "2=Q4_0", "3=Q4_1", "4=Q4_1_SOME_F16", "7=Q8_0", "8=Q5_0", "9=Q5_1", "10=Q2_K",
-            "11=Q3_K_S", "12=Q3_K_M", "13=Q3_K_L", "14=Q4_K_S", "15=Q4_K_M", "16=Q5_K_S", "17=Q5_K_M", "18=Q6_K",
-            "19=IQ2_XXS", "20=IQ2_XS", "21=Q2_K_S", "22=IQ3_XS", "23=IQ3_XXS", "24=IQ1_S", "25=IQ4_NL", "26=IQ3_S",
-            "27=IQ3_M", "28=IQ2_S", "29=IQ2_M", "30=IQ4_XS", "31=IQ1_M", "32=BF16", "36=TQ1_0", "37=TQ2_0",
-            "38=MXFP4_MOE", "39=NVFP4", "40=Q1_0",
-        };
-        for (String n : named) {
-            String[] kv = n.split("=");
-            FILE_TYPES[Integer.parseInt(kv[0])] = kv[1];
-        }
-    }
-
-    /** The llama.cpp name of a {@code general.file_type} value, or null when it has none. */
-    static String fileTypeName(Object value) {
-        return value instanceof Long l && l >= 0 && l < FILE_TYPES.length ? FILE_TYPES[(int) (long) l] : null;
-    }
-
     private ModelSummary() {
     }
 
@@ -72,7 +48,7 @@ final class ModelSummary {
         r.put("architecture", f.architecture());
         r.put("name", scalar(m, "general.name"));
         r.put("file_type", scalar(m, "general.file_type"));
-        r.put("file_type_name", fileTypeName(m.get("general.file_type")));
+        r.put("file_type_name", FileTypes.of(f));
         r.put("alignment", f.alignment());
         r.put("data_start", f.dataStart());
         r.put("metadata_keys", m.size());
@@ -102,17 +78,15 @@ final class ModelSummary {
 
         Map<GgmlType, long[]> byType = new TreeMap<>();
         long total = 0;
-        long params = 0;
         for (TensorInfo t : f.tensors()) {
             long[] cb = byType.computeIfAbsent(t.type(), k -> new long[2]);
             cb[0]++;
             cb[1] += t.byteSize();
             total += t.byteSize();
-            params += t.elementCount();
         }
         r.put("tensor_count", f.tensors().size());
         r.put("tensor_bytes", total);
-        r.put("parameters", params);
+        r.put("parameters", f.parameterCount());
         List<Map<String, Object>> types = new ArrayList<>();
         for (Map.Entry<GgmlType, long[]> e : byType.entrySet()) {
             Map<String, Object> row = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package io.llamux.cli;
 
 import io.llamux.engine.Engine;
+import io.llamux.engine.Perplexity;
 import io.llamux.gguf.GgufFile;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -50,13 +51,13 @@ public final class PerplexityCommand implements Callable<Integer> {
              Engine engine = Engine.load(gguf, model.engineOptions())) {
             String text = Files.readString(file, StandardCharsets.UTF_8);
             int[] tokens = engine.tokenizer().encode(text, true, false);
-            int n = engine.transformer().contextSize();
+            int n = engine.info().contextSize();
             err.printf("llamux: %s%nllamux: %d tokens, %d chunks of %d%n", engine.info().summary(),
                     tokens.length, tokens.length / n, n);
             err.flush();
             int[] chunk = {0};
             long t0 = System.nanoTime();
-            Perplexity.Result r = Perplexity.compute(engine.transformer(), tokens, n, engine.tokenizer().bos(), ppl -> {
+            Perplexity.Result r = Perplexity.compute(engine, tokens, n, ppl -> {
                 out.printf("[%d]%.4f,", ++chunk[0], ppl);
                 out.flush();
             });

@@ -71,7 +71,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path path = modelPath();
+        Path path = ModelOptions.modelPath(model, spec);
         try {
             byte[] bytes = readText();
             Tokenizer tokenizer;
@@ -93,17 +93,6 @@ public final class TokenizeCommand implements Callable<Integer> {
             Main.report(err, e); // one line, as every llamux command reports a bad file or input
             return 1;
         }
-    }
-
-    private Path modelPath() {
-        if (model != null) {
-            return model;
-        }
-        String env = System.getenv("LLAMUX_MODEL");
-        if (env == null || env.isBlank()) {
-            throw new ParameterException(spec.commandLine(), "no model: pass -m FILE or set LLAMUX_MODEL");
-        }
-        return Path.of(env);
     }
 
     private byte[] readText() throws IOException {

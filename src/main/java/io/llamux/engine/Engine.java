@@ -1,5 +1,6 @@
 package io.llamux.engine;
 
+import io.llamux.gguf.FileTypes;
 import io.llamux.gguf.GgufFile;
 import io.llamux.gguf.TensorInfo;
 import io.llamux.model.LinearFactory;
@@ -67,7 +68,7 @@ public final class Engine implements AutoCloseable {
         try {
             Transformer transformer = new Transformer(weights, pool, context, batch);
             String name = model.metadata().getString("general.name", fileName(model.source()));
-            ModelInfo info = new ModelInfo(name, c.architecture(), dominantType(model), parameters(model),
+            ModelInfo info = new ModelInfo(name, c.architecture(), dominantType(model), model.parameterCount(),
                     c.vocabSize(), c.contextLength(), context, c.dim(), c.layers(), c.heads(), c.kvHeads(),
                     c.ffnDim(), pool.threads());
             return new Engine(tokenizer, info, pool, transformer);
@@ -85,8 +86,8 @@ public final class Engine implements AutoCloseable {
         return info;
     }
 
-    /** The forward pass, for tools that need raw logits (perplexity, bench). Not for concurrent use. */
-    public Transformer transformer() {
+    /** The forward pass, for this package's tools ({@link Perplexity}, {@link Benchmark}); lock the engine. */
+    Transformer transformer() {
         return transformer;
     }
 
@@ -223,32 +224,12 @@ public final class Engine implements AutoCloseable {
         return f.endsWith(".gguf") ? f.substring(0, f.length() - 5) : f;
     }
 
-    private static long parameters(GgufFile f) {
-        long n = 0;
-        for (TensorInfo t : f.tensors()) {
-            long e = 1;
-            for (long d : t.ne()) {
-                e *= d;
-            }
-            n += e;
-        }
-        return n;
-    }
-
-    /** llama.cpp's llama_ftype names for general.file_type (llama.h), as users know them. */
-    private static final Map<Integer, String> FILE_TYPES = Map.ofEntries(
-            Map.entry(0, "F32"), Map.entry(1, "F16"), Map.entry(2, "Q4_0"), Map.entry(3, "Q4_1"),
-            Map.entry(7, "Q8_0"), Map.entry(8, "Q5_0"), Map.entry(9, "Q5_1"), Map.entry(10, "Q2_K"),
-            Map.entry(11, "Q3_K_S"), Map.entry(12, "Q3_K_M"), Map.entry(13, "Q3_K_L"), Map.entry(14, "Q4_K_S"),
-            Map.entry(15, "Q4_K_M"), Map.entry(16, "Q5_K_S"), Map.entry(17, "Q5_K_M"), Map.entry(18, "Q6_K"),
-            Map.entry(32, "BF16"));
-
     /**
      * The model's quantization as people name it: general.file_type (Q4_K_M), else the type
      * holding the most weight bytes.
      */
     private static String dominantType(GgufFile f) {
-        String named = FILE_TYPES.get(f.metadata().getInt("general.file_type", -1));
+        String named = FileTypes.of(f);
         if (named != null) {
             return named;
         }

@@ -97,6 +97,24 @@ public final class GgufFile implements AutoCloseable {
         return parsed.tensors();
     }
 
+    /** The number of weights in all tensors (llama.cpp's model_n_params). */
+    public long parameterCount() {
+        long n = 0;
+        for (TensorInfo t : tensors()) {
+            n += t.elementCount();
+        }
+        return n;
+    }
+
+    /** The bytes of all tensors (llama.cpp's model_size). */
+    public long tensorBytes() {
+        long n = 0;
+        for (TensorInfo t : tensors()) {
+            n += t.byteSize();
+        }
+        return n;
+    }
+
     public Optional<TensorInfo> tensor(String name) {
         return Optional.ofNullable(byName.get(name));
     }

@@ -1,4 +1,4 @@
-package io.llamux.cli;
+package io.llamux.engine;
 
 import io.llamux.model.Transformer;
 import java.util.function.DoubleConsumer;
@@ -18,10 +18,20 @@ public final class Perplexity {
     }
 
     /**
+     * @param n       the chunk size (at most the engine's context)
      * @param onChunk receives the running perplexity after each chunk
      * @throws IllegalArgumentException when there are fewer than 2n tokens (llama.cpp's rule)
      */
-    public static Result compute(Transformer t, int[] tokens, int n, int bos, DoubleConsumer onChunk) {
+    public static Result compute(Engine engine, int[] tokens, int n, DoubleConsumer onChunk) {
+        synchronized (engine) {
+            return compute(engine.transformer(), tokens, n, engine.tokenizer().bos(), onChunk);
+        }
+    }
+
+    private static Result compute(Transformer t, int[] tokens, int n, int bos, DoubleConsumer onChunk) {
+        if (n > t.contextSize()) {
+            throw new IllegalArgumentException("chunks of " + n + " tokens do not fit the context of " + t.contextSize());
+        }
         if (n < 4) {
             throw new IllegalArgumentException("context size " + n + " is too small to score (need at least 4)");
         }

@@ -1,6 +1,7 @@
 package io.llamux.cli;
 
 import io.llamux.engine.EngineOptions;
+import io.llamux.model.KvCache;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -30,6 +31,14 @@ public final class ModelOptions {
             description = "Prompt tokens processed per forward pass. Default: " + EngineOptions.DEFAULT_BATCH + ".")
     int batchSize;
 
+    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE",
+            description = "KV cache type for keys: f32, f16 or q8_0 (as llama.cpp). Default: f16.")
+    String cacheTypeK;
+
+    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE",
+            description = "KV cache type for values: f32, f16 or q8_0. Default: f16.")
+    String cacheTypeV;
+
     /** The model path from -m or $LLAMUX_MODEL. */
     Path modelPath() {
         return modelPath(model, spec);
@@ -51,6 +60,17 @@ public final class ModelOptions {
         if (threads < 0 || contextSize < 0 || batchSize < 0) {
             throw new ParameterException(spec.commandLine(), "-t, -c and -b must not be negative");
         }
-        return new EngineOptions(threads, contextSize, batchSize);
+        return new EngineOptions(threads, contextSize, batchSize, cacheType(cacheTypeK), cacheType(cacheTypeV));
+    }
+
+    private KvCache.Type cacheType(String s) {
+        if (s == null) {
+            return null;
+        }
+        try {
+            return KvCache.Type.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 }

@@ -66,7 +66,8 @@ public final class Engine implements AutoCloseable {
         int context = opts.effectiveContext(c.contextLength());
         WorkerPool pool = new WorkerPool(opts.effectiveThreads());
         try {
-            Transformer transformer = new Transformer(weights, pool, context, batch);
+            Transformer transformer = new Transformer(weights, pool, context, batch,
+                    opts.effectiveCacheK(), opts.effectiveCacheV());
             String name = model.metadata().getString("general.name", fileName(model.source()));
             ModelInfo info = new ModelInfo(name, c.architecture(), dominantType(model), model.parameterCount(),
                     c.vocabSize(), c.contextLength(), context, c.dim(), c.layers(), c.heads(), c.kvHeads(),

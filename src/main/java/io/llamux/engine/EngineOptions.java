@@ -1,5 +1,7 @@
 package io.llamux.engine;
 
+import io.llamux.model.KvCache;
+
 /**
  * How an {@link Engine} runs a model.
  *
@@ -8,8 +10,15 @@ package io.llamux.engine;
  *                    context length, capped at {@link #DEFAULT_CONTEXT_CAP}
  * @param batchSize   prompt tokens processed per forward pass (llama.cpp's ubatch); 0 or below:
  *                    {@link #DEFAULT_BATCH}
+ * @param cacheK      the KV cache's key type (llama.cpp's {@code -ctk}); null: F16, llama.cpp's default
+ * @param cacheV      the value type ({@code -ctv}); null: F16
  */
-public record EngineOptions(int threads, int contextSize, int batchSize) {
+public record EngineOptions(int threads, int contextSize, int batchSize, KvCache.Type cacheK, KvCache.Type cacheV) {
+    /** Options with llama.cpp's default F16 cache. */
+    public EngineOptions(int threads, int contextSize, int batchSize) {
+        this(threads, contextSize, batchSize, null, null);
+    }
+
     /** The default context cap: the KV cache of a 7B model at 4096 tokens is already 2 GB in F32. */
     public static final int DEFAULT_CONTEXT_CAP = 4096;
     public static final int DEFAULT_BATCH = 512;
@@ -20,11 +29,23 @@ public record EngineOptions(int threads, int contextSize, int batchSize) {
     }
 
     public EngineOptions withThreads(int t) {
-        return new EngineOptions(t, contextSize, batchSize);
+        return new EngineOptions(t, contextSize, batchSize, cacheK, cacheV);
     }
 
     public EngineOptions withContextSize(int c) {
-        return new EngineOptions(threads, c, batchSize);
+        return new EngineOptions(threads, c, batchSize, cacheK, cacheV);
+    }
+
+    public EngineOptions withCacheTypes(KvCache.Type k, KvCache.Type v) {
+        return new EngineOptions(threads, contextSize, batchSize, k, v);
+    }
+
+    public KvCache.Type effectiveCacheK() {
+        return cacheK != null ? cacheK : KvCache.Type.F16;
+    }
+
+    public KvCache.Type effectiveCacheV() {
+        return cacheV != null ? cacheV : KvCache.Type.F16;
     }
 
     /** The thread count to use on this machine. */

@@ -43,6 +43,7 @@ public final class Perplexity {
         int first = n / 2;
         int vocab = t.config().vocabSize();
         int[] chunk = new int[n];
+        double[] sums = new double[2];
         double nll = 0;
         double nll2 = 0;
         int count = 0;
@@ -51,13 +52,20 @@ public final class Perplexity {
             if (bos >= 0) {
                 chunk[0] = bos;
             }
-            float[] logits = t.forward(chunk, 0, n, 0, true);
-            for (int j = first; j < n - 1; j++) {
-                double v = negLogSoftmax(logits, j * vocab, vocab, chunk[j + 1]);
-                nll += v;
-                nll2 += v * v;
-                count++;
-            }
+            // Logits arrive a few tokens at a time: memory stays bounded whatever -c and the vocabulary.
+            t.forward(chunk, 0, n, 0, (from, rows, logits) -> {
+                for (int i = 0; i < rows; i++) {
+                    int j = from + i;
+                    if (j >= first && j < n - 1) {
+                        double v = negLogSoftmax(logits, i * vocab, vocab, chunk[j + 1]);
+                        sums[0] += v;
+                        sums[1] += v * v;
+                    }
+                }
+            });
+            count += n - 1 - first;
+            nll = sums[0];
+            nll2 = sums[1];
             onChunk.accept(Math.exp(nll / count));
         }
         double mean = nll / count;

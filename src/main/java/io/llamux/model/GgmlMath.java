@@ -176,6 +176,34 @@ final class GgmlMath {
         return sum;
     }
 
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
+    private static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /** {@link #dotVec} with {@code b} in native memory (the F32 KV cache), same order, same bits. */
+    static float dotVec(float[] a, int ao, java.lang.foreign.MemorySegment b, long bo, int n) {
+        int np = n & ~31;
+        float sum = 0f;
+        if (np > 0) {
+            var s0 = FloatVector.zero(S8);
+            var s1 = s0;
+            var s2 = s0;
+            var s3 = s0;
+            for (int i = 0; i < np; i += 32) {
+                long o = bo + 4L * i;
+                s0 = FloatVector.fromArray(S8, a, ao + i).fma(FloatVector.fromMemorySegment(S8, b, o, LE), s0);
+                s1 = FloatVector.fromArray(S8, a, ao + i + 8).fma(FloatVector.fromMemorySegment(S8, b, o + 32, LE), s1);
+                s2 = FloatVector.fromArray(S8, a, ao + i + 16).fma(FloatVector.fromMemorySegment(S8, b, o + 64, LE), s2);
+                s3 = FloatVector.fromArray(S8, a, ao + i + 24).fma(FloatVector.fromMemorySegment(S8, b, o + 96, LE), s3);
+            }
+            sum = reduceVecDot(s0.add(s2).add(s1.add(s3)));
+        }
+        for (int i = np; i < n; i++) {
+            sum = Math.fma(a[ao + i], b.get(FLOAT_LE, bo + 4L * i), sum);
+        }
+        return sum;
+    }
+
     /**
      * ggml_norm followed by ggml_mul and ggml_add (gpt2's LayerNorm): the mean from a double
      * sum rounded to float, the variance by ggml_vec_cvar_f32 (squares summed 8 at a time in

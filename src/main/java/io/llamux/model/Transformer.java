@@ -1,5 +1,8 @@
 package io.llamux.model;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -46,9 +49,16 @@ public final class Transformer {
     private final float[] ropeFactors;
     private final float[] lastLogits;
     private float[] batchLogits = new float[0];
+    private float[] rowLogits;
     private final AttentionTask attention;
 
+    /** A transformer with llama.cpp's default cache: F16 keys and values. */
     public Transformer(ModelWeights weights, WorkerPool pool, int contextSize, int maxBatch) {
+        this(weights, pool, contextSize, maxBatch, KvCache.Type.F16, KvCache.Type.F16);
+    }
+
+    public Transformer(ModelWeights weights, WorkerPool pool, int contextSize, int maxBatch,
+                       KvCache.Type cacheK, KvCache.Type cacheV) {
         this.c = weights.config;
         this.w = weights;
         this.pool = pool;
@@ -57,7 +67,7 @@ public final class Transformer {
         }
         this.contextSize = contextSize;
         this.maxBatch = Math.max(1, Math.min(maxBatch, contextSize));
-        this.cache = new KvCache(c.layers(), contextSize, c.kvDim());
+        this.cache = new KvCache(c.layers(), contextSize, c.kvDim(), c.headDim(), cacheK, cacheV);
         int mb = this.maxBatch;
         x = new float[mb * c.dim()];
         xb = new float[mb * Math.max(c.dim(), c.qDim())];
@@ -97,6 +107,52 @@ public final class Transformer {
         return maxBatch;
     }
 
+    /** The KV cache (its types and size). */
+    public KvCache cache() {
+        return cache;
+    }
+
+    /** Receives logits of consecutive tokens of one {@link #forward(int[], int, int, int, LogitsSink)} call. */
+    @FunctionalInterface
+    public interface LogitsSink {
+        /**
+         * @param first  index (within the call) of the first token whose logits are here
+         * @param count  how many tokens: token {@code first + i}'s logits start at {@code i * vocabSize}
+         * @param logits a buffer owned by the transformer, valid during the call only
+         */
+        void accept(int first, int count, float[] logits);
+    }
+
+    /** Rows of logits computed per output matmul when every token's logits are wanted: bounds the buffer. */
+    static final int LOGIT_ROWS = 16;
+
+    /**
+     * Runs tokens like {@link #forward(int[], int, int, int, boolean)} and hands every token's
+     * logits to {@code sink}, a few tokens at a time (so memory does not grow with {@code n}).
+     */
+    public void forward(int[] tokens, int off, int n, int pos, LogitsSink sink) {
+        checkPositions(n, pos);
+        if (rowLogits == null) {
+            rowLogits = new float[Math.multiplyExact(Math.min(LOGIT_ROWS, maxBatch), c.vocabSize())];
+        }
+        for (int done = 0; done < n; done += maxBatch) {
+            int len = Math.min(maxBatch, n - done);
+            runBatch(tokens, off + done, len, pos + done);
+            for (int r = 0; r < len; r += LOGIT_ROWS) {
+                int rows = Math.min(LOGIT_ROWS, len - r);
+                logitsOf(r, rows, rowLogits, 0);
+                sink.accept(done + r, rows, rowLogits);
+            }
+        }
+    }
+
+    private void checkPositions(int n, int pos) {
+        if (n < 1 || pos < 0 || pos + n > contextSize) {
+            throw new IllegalArgumentException("positions " + pos + ".." + (pos + n - 1)
+                    + " do not fit the context of " + contextSize + " tokens");
+        }
+    }
+
     /**
      * Runs tokens {@code tokens[off .. off+n)} at positions {@code pos .. pos+n-1}, writing their
      * keys and values into the cache (whatever the cache held from {@code pos} on is replaced).
@@ -106,10 +162,7 @@ public final class Transformer {
      * @return a buffer owned by this object, valid until the next call
      */
     public float[] forward(int[] tokens, int off, int n, int pos, boolean allLogits) {
-        if (n < 1 || pos < 0 || pos + n > contextSize) {
-            throw new IllegalArgumentException("positions " + pos + ".." + (pos + n - 1)
-                    + " do not fit the context of " + contextSize + " tokens");
-        }
+        checkPositions(n, pos);
         if (allLogits && batchLogits.length < (long) n * c.vocabSize()) {
             batchLogits = new float[Math.multiplyExact(n, c.vocabSize())];
         }
@@ -221,8 +274,12 @@ public final class Transformer {
 
     /** Final norm and output head for the last {@code rowsWanted} tokens of the batch of {@code n}. */
     private void logits(int n, float[] out, int outOff, int rowsWanted) {
+        logitsOf(n - rowsWanted, rowsWanted, out, outOff);
+    }
+
+    /** Final norm and output head for tokens {@code first .. first+rowsWanted} of the batch. */
+    private void logitsOf(int first, int rowsWanted, float[] out, int outOff) {
         int dim = c.dim();
-        int first = n - rowsWanted;
         for (int b = 0; b < rowsWanted; b++) {
             if (c.isGpt2()) {
                 GgmlMath.layerNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, w.outputNormBias, dim, c.rmsEps(),
@@ -296,8 +353,9 @@ public final class Transformer {
     }
 
     /**
-     * Causal attention of every (token, head) pair of the batch, split over threads. The
-     * arithmetic mirrors llama.cpp's non-flash path with an F32 cache: KQ by ggml_vec_dot_f32
+     * Causal attention of every (token, head) pair of the batch, split over threads. With an
+     * F16 or Q8_0 cache it is llama.cpp's CPU flash attention (see {@code flashAttend}); with an
+     * F32 cache (the goldens) the arithmetic mirrors llama.cpp's non-flash path: KQ by ggml_vec_dot_f32
      * for a batch (the permuted Q is not contiguous) or tinyBLAS for one token, softmax over
      * the cache padded to a multiple of 8 (padding is masked to 0), and KQV by tinyBLAS, whose
      * 8 lanes each accumulate every 8th position.
@@ -311,17 +369,28 @@ public final class Transformer {
 
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final float[][] scores;
-        private final float[][] lanes;
         private final float[][] laneAcc;
+        /** Per worker: one query head in the key type's partner format (F16, Q8_0 caches). */
+        private final MemorySegment[] queryHead;
         private final float scale = 1f / (float) Math.sqrt(c.headDim());
+        /** An F32 cache: llama.cpp's non-flash arithmetic, as the goldens were made; otherwise flash attention. */
+        private final boolean exact = cache.keyType() == KvCache.Type.F32 && cache.valueType() == KvCache.Type.F32;
+        /** An F16 value cache: flash attention's accumulator is in half precision too (VKQ16). */
+        private final boolean halfAcc = cache.valueType() == KvCache.Type.F16;
         private int layer;
         private int pos;
         private boolean single;
 
         AttentionTask(int threads, int contextSize) {
             scores = new float[threads][KV_PAD * ((contextSize + KV_PAD - 1) / KV_PAD)];
-            lanes = new float[threads][8];
-            laneAcc = new float[threads][32 * c.headDim()];
+            laneAcc = new float[threads][(exact ? 32 : 1) * c.headDim()];
+            queryHead = new MemorySegment[threads];
+            if (!exact) {
+                Arena arena = Arena.ofAuto();
+                for (int i = 0; i < threads; i++) {
+                    queryHead[i] = arena.allocate(cache.queryFormat.rowBytes(c.headDim()), 64);
+                }
+            }
         }
 
         void attend(int layer, int n, int pos) {
@@ -334,39 +403,84 @@ public final class Transformer {
         @Override
         public void run(int from, int to, int worker) {
             float[] s = scores[worker];
-            float[] l8 = lanes[worker];
             float[] acc = laneAcc[worker];
+            MemorySegment qh = queryHead[worker];
             int hd = c.headDim();
-            int kvDim = c.kvDim();
             int group = c.heads() / c.kvHeads();
-            float[] keys = cache.keys(layer);
-            float[] values = cache.values(layer);
+            MemorySegment keys = cache.keys(layer);
+            MemorySegment values = cache.values(layer);
             for (int item = from; item < to; item++) {
                 int b = item / c.heads();
                 int h = item % c.heads();
                 int qOff = b * c.qDim() + h * hd;
                 int kvOff = (h / group) * hd;
                 int len = pos + b + 1; // causal: this token sees itself and everything before
+                if (!exact) {
+                    flashAttend(keys, qh, qOff, kvOff, hd, len, acc);
+                    continue;
+                }
                 for (int t = 0; t < len; t++) {
-                    s[t] = GgmlMath.dotVec(q, qOff, keys, t * kvDim + kvOff, hd, l8) * scale;
+                    s[t] = GgmlMath.dotVec(q, qOff, keys, cache.keyOffset(t, kvOff), hd) * scale;
                 }
                 int padded = KV_PAD * ((len + KV_PAD - 1) / KV_PAD);
                 Arrays.fill(s, len, padded, Float.NEGATIVE_INFINITY);
                 GgmlMath.softmax(s, padded);
                 if (single) {
-                    weightedSumVecDot(s, len, padded, values, kvDim, kvOff, hd, acc, qOff);
+                    weightedSumVecDot(s, len, padded, values, kvOff, hd, acc, qOff);
                 } else {
-                    weightedSumTiny(s, len, values, kvDim, kvOff, hd, acc, qOff);
+                    weightedSumTiny(s, len, values, kvOff, hd, acc, qOff);
                 }
             }
         }
 
+        /**
+         * One (token, head) as llama.cpp's CPU flash attention (its path for F16 and Q8_0
+         * caches): the query head converted to the key type's partner format, each position's
+         * score by that type's dot product, online softmax (running max, exp in float, running
+         * sum) with the values accumulated in float, divided by the sum at the end. One pass
+         * over the cache; nothing sized by the context.
+         */
+        private void flashAttend(MemorySegment keys, MemorySegment qh, int qOff, int kvOff, int hd, int len,
+                                 float[] acc) {
+            cache.queryFormat.quantize(q, qOff, hd, qh, 0);
+            Arrays.fill(acc, 0, hd, 0f);
+            float max = Float.NEGATIVE_INFINITY;
+            float sum = 0f;
+            for (int t = 0; t < len; t++) {
+                float s = cache.keyDot.dot(keys, cache.keyOffset(t, kvOff), qh, 0, hd) * scale;
+                float ms = 1f;
+                float vs = 1f;
+                if (s > max) {
+                    float old = max;
+                    max = s;
+                    ms = (float) Math.exp(old - max);
+                    if (halfAcc) {
+                        KvCache.scaleHalf(acc, hd, ms);
+                    } else {
+                        VectorMath.scale(acc, hd, ms);
+                    }
+                } else {
+                    vs = (float) Math.exp(s - max);
+                }
+                if (halfAcc) {
+                    cache.accumulateValueHalf(layer, t, kvOff, hd, vs, acc);
+                } else {
+                    cache.accumulateValue(layer, t, kvOff, hd, vs, acc);
+                }
+                sum = Math.fma(sum, ms, vs);
+            }
+            float inv = sum == 0f ? 0f : 1f / sum;
+            for (int d = 0; d < hd; d++) {
+                att[qOff + d] = acc[d] * inv;
+            }
+        }
+
         /** KQV as tinyBLAS: lane l accumulates positions t = l (mod 8), then lanes are added. */
-        private void weightedSumTiny(float[] p, int len, float[] values, int kvDim, int kvOff, int hd,
+        private void weightedSumTiny(float[] p, int len, MemorySegment values, int kvOff, int hd,
                                      float[] acc, int out) {
             Arrays.fill(acc, 0, 8 * hd, 0f);
             for (int t = 0; t < len; t++) {
-                VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 7) * hd, hd);
+                VectorMath.fmaInto(values, cache.valueOffset(t, kvOff), p[t], acc, (t & 7) * hd, hd);
             }
             for (int d = 0; d < hd; d++) {
                 float a0 = acc[4 * hd + d] + acc[d];
@@ -382,12 +496,12 @@ public final class Transformer {
          * lanes, position t in lane t mod 32 up to the last multiple of 32, reduced in ggml's
          * order, then the tail one product at a time.
          */
-        private void weightedSumVecDot(float[] p, int len, int padded, float[] values, int kvDim, int kvOff, int hd,
+        private void weightedSumVecDot(float[] p, int len, int padded, MemorySegment values, int kvOff, int hd,
                                        float[] acc, int out) {
             int np = padded & ~31;
             Arrays.fill(acc, 0, 32 * hd, 0f);
             for (int t = 0; t < Math.min(len, np); t++) {
-                VectorMath.fmaInto(values, t * kvDim + kvOff, p[t], acc, (t & 31) * hd, hd);
+                VectorMath.fmaInto(values, cache.valueOffset(t, kvOff), p[t], acc, (t & 31) * hd, hd);
             }
             for (int d = 0; d < hd; d++) {
                 float sum = 0f;
@@ -399,7 +513,7 @@ public final class Transformer {
                     sum = (t0 + t1) + (t2 + t3);
                 }
                 for (int t = np; t < len; t++) {
-                    sum = Math.fma(values[t * kvDim + kvOff + d], p[t], sum);
+                    sum = Math.fma(values.get(FLOAT_LE, cache.valueOffset(t, kvOff) + 4L * d), p[t], sum);
                 }
                 att[out + d] = sum;
             }
@@ -414,4 +528,7 @@ public final class Transformer {
             return (a0 + a2) + (a1 + a3);
         }
     }
+
+    private static final ValueLayout.OfFloat FLOAT_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 }

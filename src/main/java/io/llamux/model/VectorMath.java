@@ -59,4 +59,39 @@ final class VectorMath {
             acc[ao + i] = Math.fma(x[xo + i], a, acc[ao + i]);
         }
     }
+
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
+    private static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /** {@link #fmaInto(float[], int, float, float[], int, int)} with {@code x} in native memory (byte offset). */
+    static void fmaInto(java.lang.foreign.MemorySegment x, long xo, float a, float[] acc, int ao, int n) {
+        int i = 0;
+        int bound = F.loopBound(n);
+        FloatVector av = FloatVector.broadcast(F, a);
+        for (; i < bound; i += F.length()) {
+            FloatVector.fromMemorySegment(F, x, xo + 4L * i, LE).fma(av, FloatVector.fromArray(F, acc, ao + i))
+                    .intoArray(acc, ao + i);
+        }
+        if (n - i >= 8 && F.length() > 8) {
+            FloatVector.fromMemorySegment(F8, x, xo + 4L * i, LE).fma(FloatVector.broadcast(F8, a),
+                    FloatVector.fromArray(F8, acc, ao + i)).intoArray(acc, ao + i);
+            i += 8;
+        }
+        for (; i < n; i++) {
+            acc[ao + i] = Math.fma(x.get(FLOAT_LE, xo + 4L * i), a, acc[ao + i]);
+        }
+    }
+
+    /** x[0..n) *= a. */
+    static void scale(float[] x, int n, float a) {
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, i).mul(a).intoArray(x, i);
+        }
+        for (; i < n; i++) {
+            x[i] *= a;
+        }
+    }
 }

@@ -92,13 +92,16 @@ class GoldenLogitsTest {
         }
     }
 
+    /** The goldens were made with llama.cpp's {@code -ctk f32 -ctv f32}: the cache must be F32 here. */
+    private static final KvCache.Type GOLDEN_CACHE = KvCache.Type.F32;
+
     private static void checkCase(JsonNode kase, String name, ModelWeights weights, WorkerPool pool, boolean f32,
                                   boolean robust) {
         {
             {
                 int[] prompt = ints(kase.get("prompt_tokens"));
                 int[] greedy = ints(kase.get("greedy_ids"));
-                Transformer t = new Transformer(weights, pool, 256, 64);
+                Transformer t = new Transformer(weights, pool, 256, 64, GOLDEN_CACHE, GOLDEN_CACHE);
 
                 float[] last = t.forward(prompt, 0, prompt.length, 0, false).clone();
                 float[] expected = floats(kase.get("last_logits"));
@@ -123,7 +126,7 @@ class GoldenLogitsTest {
                     int[] all = new int[prompt.length + greedy.length - 1];
                     System.arraycopy(prompt, 0, all, 0, prompt.length);
                     System.arraycopy(greedy, 0, all, prompt.length, greedy.length - 1);
-                    Transformer tf = new Transformer(weights, pool, 256, 64);
+                    Transformer tf = new Transformer(weights, pool, 256, 64, GOLDEN_CACHE, GOLDEN_CACHE);
                     float[] logits = tf.forward(all, 0, all.length, 0, true);
                     int vocab = weights.config.vocabSize();
                     JsonNode margins = kase.get("greedy_step_margin");

@@ -2,7 +2,7 @@ package io.llamux.cli;
 
 import io.llamux.engine.Engine;
 import io.llamux.engine.GenerationResult;
-import io.llamux.engine.SamplerSettings;
+import io.llamux.sampling.SamplerSettings;
 import io.llamux.engine.StopReason;
 import io.llamux.gguf.GgufFile;
 import java.io.IOException;

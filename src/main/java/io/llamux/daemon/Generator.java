@@ -1,7 +1,7 @@
 package io.llamux.daemon;
 
 import io.llamux.engine.GenerationResult;
-import io.llamux.engine.SamplerSettings;
+import io.llamux.sampling.SamplerSettings;
 
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;

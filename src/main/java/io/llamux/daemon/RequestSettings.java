@@ -1,6 +1,6 @@
 package io.llamux.daemon;
 
-import io.llamux.engine.SamplerSettings;
+import io.llamux.sampling.SamplerSettings;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package io.llamux.engine;
 
+import io.llamux.sampling.SamplerSettings;
 import io.llamux.gguf.FileTypes;
 import io.llamux.gguf.GgufFile;
 import io.llamux.gguf.TensorInfo;

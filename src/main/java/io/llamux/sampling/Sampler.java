@@ -1,6 +1,5 @@
 package io.llamux.sampling;
 
-import io.llamux.engine.SamplerSettings;
 import java.util.SplittableRandom;
 
 /**

@@ -3,7 +3,7 @@ package io.llamux.daemon;
 import io.llamux.engine.Engine;
 import io.llamux.engine.EngineOptions;
 import io.llamux.engine.GenerationResult;
-import io.llamux.engine.SamplerSettings;
+import io.llamux.sampling.SamplerSettings;
 import io.llamux.gguf.GgufFile;
 import org.junit.jupiter.api.Test;
 

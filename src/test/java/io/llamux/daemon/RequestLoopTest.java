@@ -1,7 +1,7 @@
 package io.llamux.daemon;
 
 import io.llamux.engine.GenerationResult;
-import io.llamux.engine.SamplerSettings;
+import io.llamux.sampling.SamplerSettings;
 import io.llamux.engine.StopReason;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.llamux.daemon;
 
-import io.llamux.engine.SamplerSettings;
+import io.llamux.sampling.SamplerSettings;
 import org.junit.jupiter.api.Test;
 
 import java.util.OptionalLong;

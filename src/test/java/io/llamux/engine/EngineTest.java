@@ -1,5 +1,6 @@
 package io.llamux.engine;
 
+import io.llamux.sampling.SamplerSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.llamux.engine.SamplerSettings;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {

@@ -1,4 +1,4 @@
-package io.llamux.engine;
+package io.llamux.sampling;
 
 /**
  * How the next token is picked. Names and defaults follow llama.cpp's common sampling

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A reusable buffer of activation vectors converted to one partner format, for feeding
- * {@link WeightFormat#dot} and {@link MatVec}: allocate once per (format, length, batch), then
+ * {@link WeightFormat#dot} and the matmuls: allocate once per (format, length, batch), then
  * {@link #quantize} every step without allocating. Row {@code r} starts at {@link #offset}(r).
  * Not thread-safe to fill; reading from several threads while nobody writes is fine.
  */
@@ -52,7 +52,7 @@ public final class Activations {
 
     /**
      * Converts {@code count} vectors stored back to back in {@code x} from {@code off} (vector b
-     * at {@code off + b * n}) into rows 0..count-1, for {@link MatVec#matmulBatch}.
+     * at {@code off + b * n}) into rows 0..count-1, for batched matmuls.
      */
     public void quantizeRows(float[] x, int off, int count) {
         for (int b = 0; b < count; b++) {

@@ -2,7 +2,6 @@ package io.llamux.bench;
 
 import io.llamux.tensor.Activations;
 import io.llamux.tensor.GgmlType;
-import io.llamux.tensor.MatVec;
 import io.llamux.tensor.WeightFormat;
 import io.llamux.tensor.WeightFormats;
 
@@ -102,7 +101,10 @@ public class DotBench {
 
     @Benchmark
     public float[] matmul() {
-        MatVec.matmul(format, weights, 0, rows, n, acts.segment(), out);
+        long rowBytes = format.rowBytes(n);
+        for (int r = 0; r < rows; r++) {
+            out[r] = format.dot(weights, r * rowBytes, acts.segment(), 0, n);
+        }
         return out;
     }
 

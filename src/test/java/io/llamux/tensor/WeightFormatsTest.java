@@ -15,6 +15,17 @@ import org.junit.jupiter.api.Test;
 /** The traits table, the documented block layouts and the errors for types Llamux lacks. */
 class WeightFormatsTest {
 
+    /** GgmlType.supported (what info and the loader call usable) says exactly what WeightFormats computes with. */
+    @Test
+    void supportedTypesAreExactlyTheWeightFormats() {
+        for (GgmlType t : GgmlType.values()) {
+            assertEquals(WeightFormats.isSupported(t), t.supported, t + ": GgmlType.supported vs WeightFormats");
+        }
+        assertFalse(GgmlType.Q8_1.supported, "Q8_1 is an activation format only");
+        assertFalse(GgmlType.Q8_K.supported, "Q8_K is an activation format only");
+    }
+
+
     /** Each class's layout constants (offset of its last field + that field's size) against ggml's type sizes. */
     @Test
     void blockLayoutsAddUpToGgmlTypeSizes() {

@@ -34,16 +34,32 @@ final class FormatLinear extends Linear {
      * batched matmul (tinyBLAS) uses, which differs for F16/BF16 and which tinyBLAS only takes
      * for a row count that is a multiple of 4.
      */
+    /** Rows per chunk of a batched matmul: their weights stay in cache across the token tiles. */
+    private static final int ROW_CHUNK = 16;
+    /** Tokens per tile ({@link WeightFormat#dotBatch} takes up to 4). */
+    private static final int TILE = 4;
+
     @Override
     protected void computeRows(int from, int to, int batch, float[] y, int yOff) {
         MemorySegment a = acts.segment();
         long stride = acts.rowBytes();
         boolean batched = batch > 1 && rows % 4 == 0;
-        for (int r = from; r < to; r++) {
-            long row = r * rowBytes;
-            for (int b = 0; b < batch; b++) {
-                y[yOff + b * rows + r] = batched ? format.dotForBatch(data, row, a, b * stride, cols)
-                        : format.dot(data, row, a, b * stride, cols);
+        if (!batched) {
+            for (int r = from; r < to; r++) {
+                long row = r * rowBytes;
+                for (int b = 0; b < batch; b++) {
+                    y[yOff + b * rows + r] = format.dot(data, row, a, b * stride, cols);
+                }
+            }
+            return;
+        }
+        for (int r0 = from; r0 < to; r0 += ROW_CHUNK) {
+            int r1 = Math.min(to, r0 + ROW_CHUNK);
+            for (int b = 0; b < batch; b += TILE) {
+                int count = Math.min(TILE, batch - b);
+                for (int r = r0; r < r1; r++) {
+                    format.dotBatch(data, r * rowBytes, a, b * stride, stride, count, cols, y, yOff + b * rows + r, rows);
+                }
             }
         }
     }

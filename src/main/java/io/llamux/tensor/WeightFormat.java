@@ -42,6 +42,19 @@ public interface WeightFormat {
         return dot(w, wByteOffset, act, actByteOffset, n);
     }
 
+    /**
+     * {@link #dotForBatch} of one weight row with {@code count} (1 to 4) activation vectors, the
+     * t-th at {@code actByteOffset + t * actStride}, written to {@code y[yOff + t * yStride]}.
+     * A format may override it to unpack each weight block once for all of them (prompt tiles);
+     * every result must equal what {@link #dotForBatch} gives for its vector alone.
+     */
+    default void dotBatch(MemorySegment w, long wByteOffset, MemorySegment act, long actByteOffset, long actStride,
+            int count, int n, float[] y, int yOff, int yStride) {
+        for (int t = 0; t < count; t++) {
+            y[yOff + t * yStride] = dotForBatch(w, wByteOffset, act, actByteOffset + t * actStride, n);
+        }
+    }
+
     /** Bytes taken by a row of {@code n} weights. */
     default long rowBytes(int n) {
         return type().bytesFor(n);

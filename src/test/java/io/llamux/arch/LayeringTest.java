@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packages' layers, lowest first: gguf and tensor (file format, weight types) < model,
- * tokenizer, sampling (the forward pass, text to ids, picking the next id) < engine (a loaded
+ * tokenizer, sampling, chat (the forward pass, text to ids, picking the next id, chat
+ * templates) < engine (a loaded
  * model that generates, benchmarks, scores) < cli and daemon (parse, print, serve). A class may
  * import its own layer and the ones below, never one above; this test reads every main source
  * file's imports and fails on an upward one.
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class LayeringTest {
     private static final Map<String, Integer> LAYER = Map.of(
             "gguf", 0, "tensor", 0,
-            "model", 1, "tokenizer", 1, "sampling", 1,
+            "model", 1, "tokenizer", 1, "sampling", 1, "chat", 1,
             "engine", 2,
             "cli", 3, "daemon", 3);
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.llamux\\.(\\w+)\\.", Pattern.MULTILINE);

@@ -149,38 +149,16 @@ final class GgmlMath {
         return hsum8(acc);
     }
 
-    /**
-     * ggml_vec_dot_f32 on AVX2: four 8-lane FMA accumulators over steps of 32, combined as
-     * (a0+a2)+(a1+a3), then lanes (l+l4) and two horizontal adds; the tail below a multiple
-     * of 32 is added one product at a time. {@code lanes} is 8 floats of scratch.
-     */
-    static float dotVec(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
-        int np = n & ~31;
-        float sum = 0f;
-        if (np > 0) {
-            var s0 = FloatVector.zero(S8);
-            var s1 = s0;
-            var s2 = s0;
-            var s3 = s0;
-            for (int i = 0; i < np; i += 32) {
-                s0 = FloatVector.fromArray(S8, a, ao + i).fma(FloatVector.fromArray(S8, b, bo + i), s0);
-                s1 = FloatVector.fromArray(S8, a, ao + i + 8).fma(FloatVector.fromArray(S8, b, bo + i + 8), s1);
-                s2 = FloatVector.fromArray(S8, a, ao + i + 16).fma(FloatVector.fromArray(S8, b, bo + i + 16), s2);
-                s3 = FloatVector.fromArray(S8, a, ao + i + 24).fma(FloatVector.fromArray(S8, b, bo + i + 24), s3);
-            }
-            sum = reduceVecDot(s0.add(s2).add(s1.add(s3)));
-        }
-        for (int i = np; i < n; i++) {
-            sum = Math.fma(a[ao + i], b[bo + i], sum);
-        }
-        return sum;
-    }
-
     private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
     private static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
             java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
-    /** {@link #dotVec} with {@code b} in native memory (the F32 KV cache), same order, same bits. */
+    /**
+     * ggml_vec_dot_f32 on AVX2: four 8-lane FMA accumulators over steps of 32, combined as
+     * (a0+a2)+(a1+a3), then lanes (l+l4) and two horizontal adds; the tail below a multiple
+     * of 32 is added one product at a time. {@code b} is in native memory: F32 weights, or the
+     * F32 KV cache.
+     */
     static float dotVec(float[] a, int ao, java.lang.foreign.MemorySegment b, long bo, int n) {
         int np = n & ~31;
         float sum = 0f;

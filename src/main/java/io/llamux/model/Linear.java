@@ -132,7 +132,8 @@ public abstract class Linear {
                     }
                 }
                 for (; b < batch; b++) {
-                    y[yOff + b * rows + r] = tiny ? dotTiny(off, b * cols) : dotVec(off, b * cols);
+                    y[yOff + b * rows + r] = tiny ? dotTiny(off, b * cols)
+                            : GgmlMath.dotVec(x, b * cols, data, off, cols);
                 }
             }
         }
@@ -167,33 +168,6 @@ public abstract class Linear {
                         .fma(FloatVector.fromArray(S8, x, xo + i), acc);
             }
             return hsum8(acc);
-        }
-
-        private float dotVec(long off, int xo) {
-            int np = cols & ~31;
-            float sum = 0f;
-            if (np > 0) {
-                var s0 = FloatVector.zero(S8);
-                var s1 = s0;
-                var s2 = s0;
-                var s3 = s0;
-                for (int i = 0; i < np; i += 32) {
-                    long o = off + 4L * i;
-                    s0 = load(o).fma(FloatVector.fromArray(S8, x, xo + i), s0);
-                    s1 = load(o + 32).fma(FloatVector.fromArray(S8, x, xo + i + 8), s1);
-                    s2 = load(o + 64).fma(FloatVector.fromArray(S8, x, xo + i + 16), s2);
-                    s3 = load(o + 96).fma(FloatVector.fromArray(S8, x, xo + i + 24), s3);
-                }
-                sum = GgmlMath.reduceVecDot(s0.add(s2).add(s1.add(s3)));
-            }
-            for (int i = np; i < cols; i++) {
-                sum = Math.fma(data.get(F32_LE, off + 4L * i), x[xo + i], sum);
-            }
-            return sum;
-        }
-
-        private FloatVector load(long byteOffset) {
-            return FloatVector.fromMemorySegment(S8, data, byteOffset, LE);
         }
 
         private static float hsum8(FloatVector v) {

@@ -142,7 +142,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (repetitions < 1 || contextSize < 0 || batchSize < 0 || warmUpSeconds < 0) {
@@ -178,9 +178,6 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
             return 0;
-        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
-            err.println("llamux bench: " + Main.message(e));
-            return 1;
         } finally {
             output.end();
         }

@@ -46,6 +46,11 @@ abstract class BenchOutput {
 
     abstract void print(BenchResult r, boolean first);
 
+    /** Rows printed so far. */
+    final int rows() {
+        return rows;
+    }
+
     void end() {
         out.flush();
     }
@@ -136,8 +141,10 @@ abstract class BenchOutput {
 
         @Override
         void end() {
-            out.println();
-            out.println("build: " + VERSION);
+            if (rows() > 0) { // a failure before the first row leaves stdout empty
+                out.println();
+                out.println("build: " + VERSION);
+            }
             super.end();
         }
 

@@ -114,6 +114,9 @@ public final class DaemonCommand implements Callable<Integer> {
              Engine engine = Engine.load(gguf, model.engineOptions())) {
             long loadMs = (System.nanoTime() - t0) / 1_000_000;
             log.info("model loaded in {} ms: {}", loadMs, engine.info().summary());
+            if (engine.info().contextWarning() != null) {
+                log.warn("{}", engine.info().contextWarning());
+            }
             String modelStatus = "daemon: llamuxd pid " + ProcessHandle.current().pid() + "\n"
                     + "model: " + engine.info().summary() + "\n"
                     + "file: " + modelPath + "\n"

@@ -2,7 +2,9 @@ package io.llamux.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
@@ -15,8 +17,10 @@ import picocli.CommandLine.Spec;
  * {@code llamux}: the command line tool. Each subcommand is its own class; to add one, add it
  * to {@code subcommands} below.
  *
- * <p>Errors are one line on stderr, {@code llamux: <message>}, with exit code 1 (2 for a
- * usage mistake, which also gets a hint). Set {@code LLAMUX_DEBUG=1} to see stack traces.
+ * <p>Errors are one line on stderr, {@code llamux: <message>} ({@link #report}), with
+ * exit code 1 (2 for a usage mistake, which also gets a hint). Commands do not catch failures
+ * of their input: they throw, and the handler here prints them. Set {@code LLAMUX_DEBUG=1} to
+ * see stack traces.
  */
 @Command(name = "llamux", mixinStandardHelpOptions = true, version = "llamux 0.1.0",
         description = "Large language models from GGUF files, on the CPU.",
@@ -43,7 +47,15 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (Throwable t) { // OutOfMemoryError and the like: picocli passes only Exceptions to the handler
+            PrintWriter err = new PrintWriter(System.err, true);
+            report(err, "llamux", t);
+            code = 1;
+        }
+        System.exit(code);
     }
 
     /** The configured command line (tests call {@code execute} on it with their own out/err writers). */
@@ -67,19 +79,44 @@ public final class Main implements Runnable {
         return "1".equals(System.getenv("LLAMUX_DEBUG"));
     }
 
-    /** Prints one line about a failure; the stack trace too when LLAMUX_DEBUG=1 or the failure is a bug. */
-    static void report(PrintWriter err, Exception ex) {
-        boolean expected = ex instanceof IOException || ex instanceof IllegalArgumentException;
+    /**
+     * The one place a CLI failure is printed: one line, {@code <prefix>: <what is wrong>}, on
+     * {@code err}. A failure of the input (a file missing, unreadable, not GGUF, damaged or of a
+     * kind not supported) is the message alone; anything else is a bug, printed as "internal
+     * error" with its class. The stack trace only with LLAMUX_DEBUG=1.
+     */
+    static void report(PrintWriter err, String prefix, Throwable ex) {
         if (debug()) {
             ex.printStackTrace(err);
         }
-        err.println("llamux: " + (expected ? message(ex) : "internal error: " + ex
-                + (debug() ? "" : " (run with LLAMUX_DEBUG=1 for details)")));
+        Throwable cause = ex instanceof UncheckedIOException u && u.getCause() != null ? u.getCause() : ex;
+        err.println(prefix + ": " + (expected(cause) ? message(cause) : describeBug(cause)));
         err.flush();
     }
 
+    /** {@link #report} with the command name "llamux". */
+    static void report(PrintWriter err, Exception ex) {
+        report(err, "llamux", ex);
+    }
+
+    /** A failure that says something about the input, not about Llamux. */
+    static boolean expected(Throwable ex) {
+        return ex instanceof IOException || ex instanceof IllegalArgumentException
+                || ex instanceof UnsupportedOperationException;
+    }
+
+    private static String describeBug(Throwable ex) {
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory: " + ex.getMessage() + " (a smaller -c, or more heap with LLAMUX_JAVA_OPTS=-Xmx...)";
+        }
+        return "internal error: " + ex + (debug() ? "" : " (run with LLAMUX_DEBUG=1 for details)");
+    }
+
     /** The user-facing text of an expected failure; the JDK's file errors carry only the path. */
-    static String message(Exception ex) {
+    static String message(Throwable ex) {
+        if (ex instanceof UncheckedIOException u && u.getCause() != null) {
+            return message(u.getCause());
+        }
         if (ex instanceof NoSuchFileException e) {
             return e.getFile() + ": no such file";
         }
@@ -88,6 +125,9 @@ public final class Main implements Runnable {
         }
         if (ex instanceof NotDirectoryException e) {
             return e.getFile() + ": not a directory";
+        }
+        if (ex instanceof FileSystemException e && e.getFile() != null) {
+            return e.getFile() + ": " + (e.getReason() != null ? e.getReason().toLowerCase(java.util.Locale.ROOT) : "cannot be read");
         }
         String m = ex.getMessage();
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;

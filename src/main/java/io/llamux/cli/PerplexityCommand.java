@@ -41,7 +41,7 @@ public final class PerplexityCommand implements Callable<Integer> {
     Path file;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (model.contextSize == 0) {
@@ -54,6 +54,9 @@ public final class PerplexityCommand implements Callable<Integer> {
             int n = engine.info().contextSize();
             err.printf("llamux: %s%nllamux: %d tokens, %d chunks of %d%n", engine.info().summary(),
                     tokens.length, tokens.length / n, n);
+            if (engine.info().contextWarning() != null) {
+                err.println("llamux: " + engine.info().contextWarning());
+            }
             err.flush();
             int[] chunk = {0};
             long t0 = System.nanoTime();
@@ -68,9 +71,6 @@ public final class PerplexityCommand implements Callable<Integer> {
             err.printf("llamux: %d chunks, %d tokens scored, %.2f tokens/s%n", r.chunks(), r.scoredTokens(),
                     r.chunks() * (double) n / seconds);
             return 0;
-        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
-            err.println("llamux perplexity: " + e.getMessage());
-            return 1;
         }
     }
 }

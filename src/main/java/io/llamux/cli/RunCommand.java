@@ -26,12 +26,14 @@ import picocli.CommandLine.Spec;
         headerHeading = "%n", header = "Generate text from a prompt with a GGUF model.",
         descriptionHeading = "%nDescription:%n%n",
         description = {
-            "Loads MODEL, prints the prompt, then streams the model's continuation to standard output as "
-                    + "soon as each piece forms whole UTF-8 characters. Generation stops at the model's "
-                    + "end-of-text token (not printed), after -n tokens, when the context is full, or on Ctrl-C.",
+            "Loads MODEL, prints the prompt to standard output (unless --no-display-prompt), then streams "
+                    + "the model's continuation there as soon as each piece forms whole UTF-8 characters. "
+                    + "Generation stops at the model's end-of-text token (not printed), after -n tokens, when "
+                    + "the context is full, or on Ctrl-C.",
             "",
-            "Standard error gets the model summary, the prompt and generation speeds in tokens per second, "
-                    + "and why generation stopped. The daemon (/proc/llamux/generate) produces the same text "
+            "Standard error gets the model summary, the seed (when sampling), the speeds of prompt processing "
+                    + "and generation in tokens per second, and why generation stopped; so `llamux run ... > "
+                    + "story.txt` keeps only the text. The daemon (/proc/llamux/generate) produces the same text "
                     + "for the same prompt and settings.",
             "",
             "Sampling follows llama.cpp: repetition penalty, then top-k, top-p and min-p on the untempered "
@@ -84,8 +86,11 @@ public final class RunCommand implements Callable<Integer> {
     int repeatLastN;
 
     @Option(names = {"-s", "--seed"}, paramLabel = "S",
-            description = "Random seed. Default: a random one, shown on standard error.")
+            description = "Random seed. Default: a random one, shown on standard error. Unused with --temp 0.")
     Long seed;
+
+    @Option(names = "--no-display-prompt", description = "Do not print the prompt before the generated text (as llama-cli).")
+    boolean noDisplayPrompt;
 
     @Option(names = "--ids", description = "Print the generated token ids (space-separated, one line) instead of text.")
     boolean ids;
@@ -93,7 +98,9 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String text = promptText();
-        long s = seed != null ? seed : new java.security.SecureRandom().nextLong() & 0xFFFF_FFFFL;
+        boolean greedy = temperature <= 0;
+        // Greedy decoding draws no random numbers: no seed to pick or to show.
+        long s = seed != null ? seed : greedy ? 0 : new java.security.SecureRandom().nextLong() & 0xFFFF_FFFFL;
         SamplerSettings settings = new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, repeatLastN, s);
         try {
             io.llamux.sampling.Sampler.validate(settings);
@@ -117,11 +124,17 @@ public final class RunCommand implements Callable<Integer> {
         try (GgufFile file = GgufFile.open(model.modelPath());
              Engine engine = Engine.load(file, model.engineOptions())) {
             err.println("llamux: " + engine.info().summary());
-            err.println("llamux: seed " + s);
+            String contextWarning = engine.info().contextWarning();
+            if (contextWarning != null) {
+                err.println("llamux: " + contextWarning);
+            }
+            if (!greedy) {
+                err.println("llamux: seed " + s);
+            }
             err.flush();
             int[] tokens = engine.tokenize(text);
             StringBuilder idLine = new StringBuilder();
-            if (!ids) {
+            if (!ids && !noDisplayPrompt) {
                 out.print(text);
                 out.flush();
             }
@@ -149,9 +162,6 @@ public final class RunCommand implements Callable<Integer> {
                     r.stopReason().describe());
             err.flush();
             return r.stopReason() == StopReason.CANCELLED ? 130 : 0;
-        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
-            err.println("llamux run: " + e.getMessage());
-            return 1;
         } finally {
             finished.countDown();
             try {

@@ -68,31 +68,25 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Path path = ModelOptions.modelPath(model, spec);
-        try {
-            byte[] bytes = readText();
-            Tokenizer tokenizer;
-            try (GgufFile gguf = GgufFile.open(path)) {
-                tokenizer = Tokenizer.fromGguf(gguf);
-            }
-            // llama-tokenize: BOS (and EOS) as the model asks, unless --no-bos.
-            int[] ids = tokenizer.encode(bytes, !noBos, parseSpecial);
-            if (pieces) {
-                for (int id : ids) {
-                    out.printf("%6d -> '%s'%n", id, printable(tokenizer.piece(id, true)));
-                }
-            } else {
-                out.println(Arrays.toString(ids));
-            }
-            out.flush();
-            return 0;
-        } catch (IOException | IllegalArgumentException e) {
-            Main.report(err, e); // one line, as every llamux command reports a bad file or input
-            return 1;
+        byte[] bytes = readText();
+        Tokenizer tokenizer;
+        try (GgufFile gguf = GgufFile.open(path)) {
+            tokenizer = Tokenizer.fromGguf(gguf);
         }
+        // llama-tokenize: BOS (and EOS) as the model asks, unless --no-bos.
+        int[] ids = tokenizer.encode(bytes, !noBos, parseSpecial);
+        if (pieces) {
+            for (int id : ids) {
+                out.printf("%6d -> '%s'%n", id, printable(tokenizer.piece(id, true)));
+            }
+        } else {
+            out.println(Arrays.toString(ids));
+        }
+        out.flush();
+        return 0;
     }
 
     private byte[] readText() throws IOException {

@@ -28,4 +28,17 @@ public record ModelInfo(String name, String architecture, String weightType, lon
         return String.format("%s (%s, %s, %s params, %d layers, dim %d, vocab %d, ctx %d of %d, %d threads)",
                 name, architecture, weightType, params, layers, dim, vocabSize, contextSize, trainedContext, threads);
     }
+
+    /**
+     * A warning when the context is larger than the one the model was trained with (as
+     * llama.cpp warns for {@code -c} above {@code n_ctx_train}), or null: past its trained
+     * context a model's output degrades, and nothing in the math stops it.
+     */
+    public String contextWarning() {
+        if (trainedContext <= 0 || contextSize <= trainedContext) {
+            return null;
+        }
+        return "warning: context " + contextSize + " is larger than the " + trainedContext
+                + " tokens " + name + " was trained with; text past " + trainedContext + " tokens will degrade";
+    }
 }

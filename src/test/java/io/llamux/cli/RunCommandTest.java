@@ -1,6 +1,7 @@
 package io.llamux.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -33,7 +34,10 @@ class RunCommandTest {
     static Result run(Object command, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(command);
+        CommandLine main = Main.commandLine(); // the same error handling as the launcher's
+        CommandLine cl = new CommandLine(command)
+                .setExecutionExceptionHandler(main.getExecutionExceptionHandler())
+                .setParameterExceptionHandler(main.getParameterExceptionHandler());
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int exit = cl.execute(args);
@@ -81,9 +85,49 @@ class RunCommandTest {
         assertTrue(noPrompt.err().contains("no prompt"), noPrompt.err());
         Result missing = run(new RunCommand(), "-m", "/nonexistent/model.gguf", "-p", "x");
         assertEquals(1, missing.exit());
-        assertTrue(missing.err().contains("/nonexistent/model.gguf"), missing.err());
+        assertEquals("llamux: /nonexistent/model.gguf: no such file" + System.lineSeparator(), missing.err());
         Result badTopP = run(new RunCommand(), "-m", MODEL.toString(), "-p", "x", "--top-p", "0");
         assertEquals(2, badTopP.exit());
         assertTrue(badTopP.err().contains("top-p"), badTopP.err());
+    }
+
+    @Test
+    void greedyDecodingShowsNoSeedAndSamplingDoes() {
+        Result greedy = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "4", "--temp", "0");
+        assertEquals(0, greedy.exit(), greedy.err());
+        assertFalse(greedy.err().contains("seed"), greedy.err());
+        Result sampled = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "4", "--seed", "7");
+        assertTrue(sampled.err().contains("llamux: seed 7"), sampled.err());
+    }
+
+    @Test
+    void noDisplayPromptPrintsOnlyTheContinuation() {
+        Result r = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0",
+                "--no-display-prompt");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith(golden.get("greedy_text").asText()), "stdout: " + r.out());
+    }
+
+    @Test
+    void aContextLargerThanTheTrainedOneWarns() {
+        // stories260K was trained with 2048 tokens of context.
+        Result within = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once", "-n", "1", "--temp", "0", "-c", "2048");
+        assertEquals(0, within.exit(), within.err());
+        assertFalse(within.err().contains("warning"), within.err());
+        Result beyond = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once", "-n", "1", "--temp", "0", "-c", "4096");
+        assertEquals(0, beyond.exit(), beyond.err());
+        assertTrue(beyond.err().contains("llamux: warning: context 4096 is larger than the 2048 tokens"), beyond.err());
+    }
+
+    @Test
+    void helpSaysThePromptAndTextGoToStandardOutput() {
+        StringWriter out = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        assertEquals(0, cl.execute("run", "--help"));
+        String help = out.toString().replaceAll("\\s+", " ");
+        assertTrue(help.contains("prints the prompt to standard output"), help);
+        assertTrue(help.contains("--no-display-prompt"), help);
+        assertFalse(help.contains("the prompt and generation speeds"), help);
     }
 }

@@ -261,7 +261,7 @@ static bool llamux_cancel(struct llamux_req *req, const char *msg)
 	switch (req->state) {
 	case LLAMUX_REQ_QUEUED:
 		list_del_init(&req->node);
-		lx.nr_pending--;
+		WRITE_ONCE(lx.nr_pending, lx.nr_pending - 1);
 		req->state = LLAMUX_REQ_DONE;
 		llamux_finish_str(req, msg);
 		llamux_req_put(req);	/* the queue's reference */
@@ -271,7 +271,7 @@ static bool llamux_cancel(struct llamux_req *req, const char *msg)
 		llamux_finish_str(req, msg);
 		kref_get(&req->ref);
 		list_add_tail(&req->cancel_node, &lx.cancels);
-		lx.nr_cancels++;
+		WRITE_ONCE(lx.nr_cancels, lx.nr_cancels + 1);
 		wake_up(&lx.daemon_wait);
 		pr_debug("request %llu cancelled: %s\n", req->id, msg);
 		return true;
@@ -285,7 +285,7 @@ static void llamux_retire(struct llamux_req *req)
 {
 	if (!list_empty(&req->cancel_node)) {
 		list_del_init(&req->cancel_node);
-		lx.nr_cancels--;
+		WRITE_ONCE(lx.nr_cancels, lx.nr_cancels - 1);
 		llamux_req_put(req);
 	}
 	list_del_init(&req->node);
@@ -443,7 +443,7 @@ static void llamux_submit(struct llamux_prompt_writer *pw)
 	user->latest = req;		/* the initial reference */
 	kref_get(&req->ref);
 	list_add_tail(&req->node, &lx.pending);
-	lx.nr_pending++;
+	WRITE_ONCE(lx.nr_pending, lx.nr_pending + 1);
 	lx.count.submitted++;
 	wake_up(&lx.daemon_wait);
 	pr_debug("request %llu queued: uid %u, %u settings + %zu prompt bytes\n",
@@ -761,7 +761,7 @@ static int llamux_dev_open(struct inode *inode, struct file *file)
 		ret = -EBUSY;
 	} else {
 		lx.daemon_attached = true;
-		lx.hello = false;
+		WRITE_ONCE(lx.hello, false);
 		lx.daemon_pid = task_tgid_nr(current);
 	}
 	mutex_unlock(&lx.lock);
@@ -802,12 +802,12 @@ static int llamux_dev_release(struct inode *inode, struct file *file)
 		llamux_retire(req);
 	}
 	list_splice(&unstarted, &lx.pending);
-	lx.nr_pending += returned;
+	WRITE_ONCE(lx.nr_pending, lx.nr_pending + returned);
 	lx.count.aborted += aborted;
 	kept = lx.nr_pending;
 	pid = lx.daemon_pid;
 	lx.daemon_attached = false;
-	lx.hello = false;
+	WRITE_ONCE(lx.hello, false);
 	kfree(lx.daemon_status);
 	lx.daemon_status = NULL;
 	lx.daemon_status_len = 0;
@@ -850,13 +850,26 @@ static ssize_t llamux_send_cancel(char __user *ubuf, size_t count)
 	}
 	req = list_first_entry(&lx.cancels, struct llamux_req, cancel_node);
 	list_del_init(&req->cancel_node);	/* its reference is now ours */
-	lx.nr_cancels--;
+	WRITE_ONCE(lx.nr_cancels, lx.nr_cancels - 1);
 	mutex_unlock(&lx.lock);
 
 	llamux_fill_hdr(&hdr, LLAMUX_MSG_CANCEL, req, 0);
-	llamux_req_put(req);
-	if (copy_to_user(ubuf, &hdr, sizeof(hdr)))
+	if (copy_to_user(ubuf, &hdr, sizeof(hdr))) {
+		/* The daemon never saw it: owed again, first in line. */
+		mutex_lock(&lx.lock);
+		if (req->state == LLAMUX_REQ_CANCELLING &&
+		    list_empty(&req->cancel_node)) {
+			list_add(&req->cancel_node, &lx.cancels);
+			WRITE_ONCE(lx.nr_cancels, lx.nr_cancels + 1);
+		} else {
+			llamux_req_put(req);
+		}
+		mutex_unlock(&lx.lock);
 		return -EFAULT;
+	}
+	mutex_lock(&lx.lock);
+	llamux_req_put(req);
+	mutex_unlock(&lx.lock);
 	return sizeof(hdr);
 }
 
@@ -877,7 +890,7 @@ static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 		return -EINVAL;
 	}
 	list_move_tail(&req->node, &lx.inflight);
-	lx.nr_pending--;
+	WRITE_ONCE(lx.nr_pending, lx.nr_pending - 1);
 	lx.nr_inflight++;
 	req->state = LLAMUX_REQ_TAKEN;
 	kref_get(&req->ref);
@@ -892,7 +905,7 @@ static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 		if (req->state == LLAMUX_REQ_TAKEN) {
 			list_move(&req->node, &lx.pending);
 			lx.nr_inflight--;
-			lx.nr_pending++;
+			WRITE_ONCE(lx.nr_pending, lx.nr_pending + 1);
 			req->state = LLAMUX_REQ_QUEUED;
 		} else if (req->state == LLAMUX_REQ_CANCELLING) {
 			llamux_retire(req);
@@ -956,7 +969,7 @@ static int llamux_hello(const struct llamux_reply_hdr *hdr,
 	const struct llamux_hello *hello = payload;
 	u32 version;
 
-	if (len != sizeof(*hello) || hdr->id) {
+	if (len != sizeof(*hello) || hdr->id || hello->flags) {
 		pr_warn_ratelimited("protocol error: malformed HELLO\n");
 		return -EINVAL;
 	}
@@ -974,7 +987,9 @@ static int llamux_hello(const struct llamux_reply_hdr *hdr,
 		pr_warn_ratelimited("protocol error: second HELLO\n");
 		return -EINVAL;
 	}
-	lx.hello = true;
+	WRITE_ONCE(lx.hello, true);
+	/* A daemon thread may already sleep in poll() or read(). */
+	wake_up_all(&lx.daemon_wait);
 	mutex_unlock(&lx.lock);
 	pr_info("daemon (pid %d) handshake done, protocol %u\n",
 		task_tgid_nr(current), LLAMUX_PROTO_VERSION);
@@ -1011,6 +1026,11 @@ static int llamux_reply_done(struct llamux_req *req, const void *payload,
 
 	if (len != sizeof(*done))
 		return -EINVAL;
+	if (le32_to_cpu(done->stop_reason) > LLAMUX_STOP_CANCEL) {
+		pr_warn_ratelimited("protocol error: DONE with unknown stop_reason %u\n",
+				    le32_to_cpu(done->stop_reason));
+		return -EINVAL;
+	}
 	if (req->state == LLAMUX_REQ_TAKEN) {
 		lx.last.prompt_tokens = le32_to_cpu(done->prompt_tokens);
 		lx.last.generated_tokens = le32_to_cpu(done->generated_tokens);
@@ -1028,9 +1048,16 @@ static int llamux_reply_done(struct llamux_req *req, const void *payload,
 
 static int llamux_reply_error(struct llamux_req *req, const char *msg, u32 len)
 {
+	static const char no_reason[] = "the daemon gave no reason";
+
 	len = min_t(u32, len, LLAMUX_MAX_ERROR);
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\0'))
 		len--;
+	/* An empty message must not read as a clean end of the answer. */
+	if (!len) {
+		msg = no_reason;
+		len = sizeof(no_reason) - 1;
+	}
 	if (req->state == LLAMUX_REQ_TAKEN) {
 		lx.count.failed++;
 		llamux_finish(req, msg, len);
@@ -1183,6 +1210,12 @@ static struct miscdevice llamux_misc = {
 static int __init llamux_init(void)
 {
 	int ret;
+
+	/* The daemon's side mirrors these sizes (io.llamux.daemon.Wire). */
+	BUILD_BUG_ON(sizeof(struct llamux_req_hdr) != 40);
+	BUILD_BUG_ON(sizeof(struct llamux_reply_hdr) != 24);
+	BUILD_BUG_ON(sizeof(struct llamux_hello) != 8);
+	BUILD_BUG_ON(sizeof(struct llamux_done) != 16);
 
 	if (!max_prompt_bytes || max_prompt_bytes > LLAMUX_MAX_PROMPT) {
 		pr_err("max_prompt_bytes must be 1..%u\n", LLAMUX_MAX_PROMPT);

@@ -13,16 +13,21 @@
  *   EPROTO.  A HELLO whose version (header or payload) differs from
  *   LLAMUX_PROTO_VERSION fails with EPROTO and is logged; a second one EINVAL.
  * - read(): CANCELs first, then the oldest REQUEST.  Blocks unless O_NONBLOCK
- *   (EAGAIN); poll() says POLLIN when a message is waiting.  A buffer of
- *   sizeof(struct llamux_req_hdr) + LLAMUX_MAX_PAYLOAD always suffices.
+ *   (EAGAIN); poll() says POLLIN when a message is waiting, and HELLO wakes
+ *   pollers and readers that wait.  A buffer of
+ *   sizeof(struct llamux_req_hdr) + LLAMUX_MAX_PAYLOAD always suffices.  A
+ *   read whose copy faults (EFAULT) loses nothing: the message stays first.
  * - write() replies are validated: shorter than a header, bad magic, length
  *   over LLAMUX_MAX_PAYLOAD or not equal to the bytes written, flags set,
- *   wrong version or type, malformed DONE/HELLO: EINVAL.  TOKEN/DONE/ERROR for
+ *   wrong version or type, malformed DONE/HELLO (wrong size, HELLO flags
+ *   set, a stop_reason this header does not name): EINVAL.  Reserved fields
+ *   must be 0 so that they can carry meaning later.  TOKEN/DONE/ERROR for
  *   an id that is not in flight (never read, or already ended): ENOENT.
  * - TOKEN appends to the answer; the first TOKEN (an empty one will do) also
  *   marks the request started.  DONE ends it (readers get EOF).  ERROR ends
  *   it with the message appended as a last line "llamux: <message>\n" (cut to
- *   512 bytes), then EOF: readers always see errors as text, never as errno.
+ *   512 bytes; an empty one reads "llamux: the daemon gave no reason"),
+ *   then EOF: readers always see errors as text, never as errno.
  *   STATUS (id 0, at most 4096 bytes) replaces the daemon's text in
  *   /proc/llamux/status.
  * - CANCEL: the reader died, or its uid wrote a newer prompt.  Readers have

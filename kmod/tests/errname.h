@@ -29,6 +29,10 @@ static inline const char *errname(int err)
 	case EPROTO: return "EPROTO";
 	case EMSGSIZE: return "EMSGSIZE";
 	case ECONNABORTED: return "ECONNABORTED";
+	case EDQUOT: return "EDQUOT";
+	case EUSERS: return "EUSERS";
+	case ENOBUFS: return "ENOBUFS";
+	case EMFILE: return "EMFILE";
 	}
 	snprintf(other, sizeof(other), "E%d", err);
 	return other;

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,8 @@ static const char *error_text;
 static const char *misbehave;
 static int checks_failed;
 static char *rbuf;
+/* Unreadable and unwritable: a read() into it must fail with EFAULT. */
+static char *badbuf;
 
 /* Requests read while answering another, in arrival order. */
 static struct msg held[MAX_HELD];
@@ -100,10 +104,31 @@ static void must_send(uint16_t type, uint64_t id, const void *payload,
 	}
 }
 
+/*
+ * With -m fault-read, a message that is ready is first read into unmapped
+ * memory: the kernel must answer EFAULT and keep the message (REQUEST or
+ * CANCEL) for the next read.
+ */
+static void fault_read(void)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int err;
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return;
+	err = read(fd, badbuf, BUF_SIZE) < 0 ? errno : 0;
+	say("fault read: %s %s", errname(err), err == EFAULT ? "ok" : "FAIL");
+	checks_failed += err != EFAULT;
+}
+
 /* Reads one message; returns 0, or an errno (EAGAIN when none is ready). */
 static int read_msg(struct msg *m)
 {
-	ssize_t n = read(fd, rbuf, BUF_SIZE);
+	ssize_t n;
+
+	if (badbuf)
+		fault_read();
+	n = read(fd, rbuf, BUF_SIZE);
 
 	if (n < 0)
 		return errno;
@@ -224,21 +249,25 @@ static void expect_reject(const char *kind, const void *data, size_t len,
 	}
 }
 
-static int wants(const char *kind)
+/* Kinds that "all" leaves out: they need a scenario built around them. */
+static int named(const char *kind)
 {
 	const char *p = misbehave;
 	size_t n = strlen(kind);
 
 	if (!p)
 		return 0;
-	if (!strcmp(p, "all"))
-		return 1;
 	while ((p = strstr(p, kind))) {
 		if ((p == misbehave || p[-1] == ',') && (p[n] == ',' || !p[n]))
 			return 1;
 		p += n;
 	}
 	return 0;
+}
+
+static int wants(const char *kind)
+{
+	return (misbehave && !strcmp(misbehave, "all")) || named(kind);
 }
 
 static void misbehave_on(uint64_t id)
@@ -297,6 +326,16 @@ static void misbehave_on(uint64_t id)
 		w.h = good;
 		w.h.type = LLAMUX_MSG_DONE;
 		expect_reject("bad-done", &w, full, EINVAL);
+	}
+	if (wants("bad-stop")) {
+		struct llamux_done done = { .stop_reason = 99 };
+
+		w.h = good;
+		w.h.type = LLAMUX_MSG_DONE;
+		w.h.length = sizeof(done);
+		memcpy(w.payload, &done, sizeof(done));
+		expect_reject("bad-stop", &w, sizeof(w.h) + sizeof(done),
+			      EINVAL);
 	}
 	if (wants("second-hello")) {
 		struct llamux_hello hello = { .version = LLAMUX_PROTO_VERSION };
@@ -380,6 +419,44 @@ static void answer(struct msg *m)
 	free(text);
 }
 
+/* HELLO goes with the header version equal to the claimed one. */
+static int send_hello(const struct llamux_hello *hello)
+{
+	struct llamux_reply_hdr h = {
+		.magic = LLAMUX_MAGIC, .version = hello->version,
+		.type = LLAMUX_MSG_HELLO, .length = sizeof(*hello),
+	};
+	char out[sizeof(h) + sizeof(*hello)];
+
+	memcpy(out, &h, sizeof(h));
+	memcpy(out + sizeof(h), hello, sizeof(*hello));
+	return write(fd, out, sizeof(out)) < 0 ? errno : 0;
+}
+
+/*
+ * -m hello-wakes: a second thread of the daemon (here a child sharing the
+ * file) already sleeps in poll() when HELLO is sent, with a request queued.
+ * HELLO must wake it; it reports within 5 s or fails.
+ */
+static pid_t start_poller(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long start = now_ms();
+		int n = poll(&p, 1, 5000);
+		int ok = n == 1 && (p.revents & POLLIN);
+
+		say("hello woke a poller: %s (%ld ms)", ok ? "ok" : "FAIL",
+		    now_ms() - start);
+		_exit(!ok);
+	}
+	/* Give it time to go to sleep in poll() before HELLO. */
+	usleep(300 * 1000);
+	return pid;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -392,7 +469,10 @@ static void usage(void)
 		"  -k  SIGKILL itself after the first piece of an answer\n"
 		"  -m  malformed replies to try before each answer, comma-separated or 'all':\n"
 		"      bad-magic wrong-length unknown-id truncated huge-length bad-flags\n"
-		"      bad-type bad-version bad-done second-hello; and before-hello small-read\n"
+		"      bad-type bad-version bad-done bad-stop second-hello; and before-hello\n"
+		"      hello-flags small-read; only when named: hello-wakes (a poller\n"
+		"      started before HELLO must wake with a request queued), fault-read\n"
+		"      (each ready message is first read into unmapped memory: EFAULT)\n"
 		"exit: 0 ok, 1 error, 2 cannot open, 3 HELLO refused, 4 a rejection check failed\n");
 	exit(1);
 }
@@ -402,6 +482,7 @@ int main(int argc, char **argv)
 	const char *dev = "/dev/llamux", *status_text = NULL;
 	struct llamux_hello hello = { .version = LLAMUX_PROTO_VERSION };
 	long count = 0, answered = 0;
+	pid_t poller = 0;
 	struct msg m;
 	int opt, err;
 
@@ -450,6 +531,12 @@ int main(int argc, char **argv)
 	if (pieces < 1)
 		usage();
 	rbuf = malloc(BUF_SIZE);
+	if (named("fault-read")) {
+		badbuf = mmap(NULL, BUF_SIZE, PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (badbuf == MAP_FAILED)
+			return 1;
+	}
 	fd = open(dev, blocking ? O_RDWR : O_RDWR | O_NONBLOCK);
 	if (fd < 0) {
 		say("open %s: %s", dev, errname(errno));
@@ -471,24 +558,30 @@ int main(int argc, char **argv)
 		    p.revents & POLLIN ? "readable FAIL" : "not readable ok");
 		checks_failed += !!(p.revents & POLLIN);
 	}
-	/* HELLO is sent with the header version equal to the claimed one. */
-	{
-		struct llamux_reply_hdr h = {
-			.magic = LLAMUX_MAGIC, .version = hello.version,
-			.type = LLAMUX_MSG_HELLO, .length = sizeof(hello),
-		};
-		char out[sizeof(h) + sizeof(hello)];
+	if (wants("hello-flags")) {
+		struct llamux_hello bad = hello;
 
-		memcpy(out, &h, sizeof(h));
-		memcpy(out + sizeof(h), &hello, sizeof(hello));
-		if (write(fd, out, sizeof(out)) < 0) {
-			err = errno;
-			say("hello version %u refused: %s", hello.version,
-			    errname(err));
-			return err == EPROTO ? 3 : 1;
-		}
+		bad.flags = 1;
+		err = send_hello(&bad);
+		say("reject hello-flags: %s %s", errname(err),
+		    err == EINVAL ? "ok" : "FAIL");
+		checks_failed += err != EINVAL;
+	}
+	if (named("hello-wakes"))
+		poller = start_poller();
+	err = send_hello(&hello);
+	if (err) {
+		say("hello version %u refused: %s", hello.version,
+		    errname(err));
+		return err == EPROTO ? 3 : 1;
 	}
 	say("hello ok, protocol %u", hello.version);
+	if (poller > 0) {
+		int status;
+
+		waitpid(poller, &status, 0);
+		checks_failed += !WIFEXITED(status) || WEXITSTATUS(status);
+	}
 	if (status_text)
 		must_send(LLAMUX_MSG_STATUS, 0, status_text,
 			  strlen(status_text));

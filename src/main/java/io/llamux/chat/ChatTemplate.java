@@ -44,6 +44,25 @@ public final class ChatTemplate {
         return source;
     }
 
+    /**
+     * This template as a {@link ChatFormat} with its {@code bos_token} and {@code eos_token}
+     * (the model's token texts; null for none), called {@code name} in messages.
+     */
+    public ChatFormat bind(String name, String bosToken, String eosToken) {
+        ChatTemplate template = this;
+        return new ChatFormat() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+                return template.render(messages, bosToken, eosToken, addGenerationPrompt);
+            }
+        };
+    }
+
     /** Whether the template renders a system message itself (otherwise it is folded). */
     public boolean supportsSystemRole() {
         return supportsSystemRole;

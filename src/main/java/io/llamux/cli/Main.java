@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             InfoCommand.class,
             TokenizeCommand.class,
+            ChatTemplateCommand.class,
             RunCommand.class,
             PerplexityCommand.class,
             BenchCommand.class,

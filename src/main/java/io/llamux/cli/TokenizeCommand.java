@@ -1,5 +1,8 @@
 package io.llamux.cli;
 
+import io.llamux.chat.ChatFormat;
+import io.llamux.chat.ChatFormats;
+import io.llamux.chat.ChatMessage;
 import io.llamux.gguf.GgufFile;
 import io.llamux.tokenizer.Tokenizer;
 import io.llamux.tokenizer.TextDecoder;
@@ -10,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,6 +57,18 @@ public final class TokenizeCommand implements Callable<Integer> {
             description = "Print one line per token, id -> 'piece', as llama-tokenize does without --ids.")
     boolean pieces;
 
+    @Option(names = "--chat",
+            description = "Tokenize the conversation of --messages as the model's chat template renders it "
+                    + "(with the generation prompt): special tokens from the template only, never from a message.")
+    boolean chat;
+
+    @Option(names = "--messages", paramLabel = "FILE.json",
+            description = "With --chat: the conversation, a JSON list of {\"role\", \"content\"} objects; - for standard input.")
+    Path messages;
+
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE", description = "With --chat: " + ChatInput.TEMPLATE_HELP)
+    String chatTemplate;
+
     @Parameters(arity = "0..1", paramLabel = "TEXT", description = "The text to tokenize.")
     String text;
 
@@ -71,13 +87,19 @@ public final class TokenizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Path path = ModelOptions.modelPath(model, spec);
-        byte[] bytes = readText();
+        byte[] bytes = chat ? null : readText();
         Tokenizer tokenizer;
+        int[] ids = null;
         try (GgufFile gguf = GgufFile.open(path)) {
             tokenizer = Tokenizer.fromGguf(gguf);
+            if (chat) {
+                ids = chatIds(gguf, tokenizer);
+            }
         }
-        // llama-tokenize: BOS (and EOS) as the model asks, unless --no-bos.
-        int[] ids = tokenizer.encode(bytes, !noBos, parseSpecial);
+        if (!chat) {
+            // llama-tokenize: BOS (and EOS) as the model asks, unless --no-bos.
+            ids = tokenizer.encode(bytes, !noBos, parseSpecial);
+        }
         if (pieces) {
             for (int id : ids) {
                 out.printf("%6d -> '%s'%n", id, printable(tokenizer.piece(id, true)));
@@ -89,7 +111,24 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** --chat: the rendered conversation's ids, as generation gets them. */
+    private int[] chatIds(GgufFile gguf, Tokenizer tokenizer) throws IOException {
+        if (text != null || prompt != null || stdin || file != null || noBos || parseSpecial) {
+            throw new ParameterException(spec.commandLine(),
+                    "--chat tokenizes --messages: leave out TEXT, -p, -f, --stdin, --no-bos and --parse-special");
+        }
+        if (messages == null) {
+            throw new ParameterException(spec.commandLine(), "--chat needs --messages FILE.json");
+        }
+        List<ChatMessage> conversation = ChatInput.messages(messages, input);
+        ChatFormat format = ChatInput.format(gguf, tokenizer, chatTemplate);
+        return ChatFormats.tokenize(tokenizer, ChatInput.render(format, conversation, true));
+    }
+
     private byte[] readText() throws IOException {
+        if (messages != null || chatTemplate != null) {
+            throw new ParameterException(spec.commandLine(), "--messages and --chat-template go with --chat");
+        }
         int sources = (text != null ? 1 : 0) + (prompt != null ? 1 : 0) + (stdin ? 1 : 0) + (file != null ? 1 : 0);
         if (sources != 1) {
             throw new ParameterException(spec.commandLine(),

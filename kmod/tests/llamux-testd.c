@@ -173,10 +173,17 @@ static int wait_msg(struct msg *m, int timeout_ms)
 	}
 }
 
+/*
+ * A CANCEL for a request read ahead: it is dropped, and like every request
+ * read it still ends with DONE, or the kernel keeps its queue slot.
+ */
 static void drop_held(uint64_t id)
 {
+	struct llamux_done done = { .stop_reason = LLAMUX_STOP_CANCEL };
+
 	for (int i = 0; i < nheld; i++) {
 		if (held[i].hdr.id == id) {
+			must_send(LLAMUX_MSG_DONE, id, &done, sizeof(done));
 			say("cancel id=%llu (not started)",
 			    (unsigned long long)id);
 			free(held[i].payload);

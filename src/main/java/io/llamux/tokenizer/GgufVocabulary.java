@@ -16,6 +16,7 @@ final class GgufVocabulary {
     static final String BOS_ID = "tokenizer.ggml.bos_token_id";
     static final String EOS_ID = "tokenizer.ggml.eos_token_id";
     static final String EOT_ID = "tokenizer.ggml.eot_token_id";
+    static final String EOM_ID = "tokenizer.ggml.eom_token_id";
     static final String UNK_ID = "tokenizer.ggml.unknown_token_id";
     static final String PAD_ID = "tokenizer.ggml.padding_token_id";
     static final String ADD_BOS = "tokenizer.ggml.add_bos_token";
@@ -59,6 +60,7 @@ final class GgufVocabulary {
         specialId(md, BOS_ID, tokens.length, b::bos);
         specialId(md, EOS_ID, tokens.length, b::eos);
         specialId(md, EOT_ID, tokens.length, b::eot);
+        specialId(md, EOM_ID, tokens.length, b::eom);
         specialId(md, UNK_ID, tokens.length, b::unk);
         specialId(md, PAD_ID, tokens.length, b::pad);
         if (md.has(ADD_BOS)) {

@@ -78,6 +78,7 @@ public final class Vocabulary {
     private final int bos;
     private final int eos;
     private final int eot;
+    private final int eom;
     private final int unk;
     private final int pad;
     private final boolean addBos;
@@ -140,6 +141,7 @@ public final class Vocabulary {
         }
 
         this.eot = b.eot != NONE ? inRange(b.eot, n) : markFirst(EOT_TEXTS);
+        this.eom = b.eom != NONE ? inRange(b.eom, n) : markFirst(Set.of("<|eom_id|>"));
         this.endOfGeneration = new BitSet(n);
         for (int kind = 0; kind < FIM_TEXTS.size(); kind++) {
             int id = markFirst(FIM_TEXTS.get(kind));
@@ -153,10 +155,24 @@ public final class Vocabulary {
                 attrs[i] |= TokenAttr.CONTROL;
             }
         }
-        for (int id : new int[] {eos, eot}) {
+        for (int id : new int[] {eos, eot, eom}) {
             if (id != NONE) {
                 endOfGeneration.set(id);
             }
+        }
+        // llama.cpp's two workarounds: in gpt-oss (o200k_harmony) and solar-open vocabularies
+        // <|end|> closes a message, not the answer (which ends at <|return|> or a call); in
+        // gemma4 and paddleocr ones </s> is ordinary text.
+        int end = eogId("<|end|>");
+        boolean call = eogId("<|call|>") != NONE || eogId("<|calls|>") != NONE;
+        if (end != NONE && call && (eogId("<|return|>") != NONE || eogId("<|flush|>") != NONE)) {
+            endOfGeneration.clear(end);
+            attrs[end] = TokenAttr.USER_DEFINED;
+        }
+        int closeS = eogId("</s>");
+        if (closeS != NONE && eogId("<|tool_response>") != NONE) {
+            endOfGeneration.clear(closeS);
+            attrs[closeS] = TokenAttr.NORMAL;
         }
 
         this.specialTokens = buildSpecialTokens();
@@ -164,6 +180,16 @@ public final class Vocabulary {
             applyNameRules(b.modelName.toLowerCase(Locale.ROOT));
         }
         this.byteTokens = buildByteTokens();
+    }
+
+    /** The end-of-generation token with this text, or NONE. */
+    private int eogId(String text) {
+        for (int i = endOfGeneration.nextSetBit(0); i >= 0; i = endOfGeneration.nextSetBit(i + 1)) {
+            if (texts[i].equals(text)) {
+                return i;
+            }
+        }
+        return NONE;
     }
 
     /** Marks the lowest-id token whose text is in the set as CONTROL and returns its id, or NONE. */
@@ -321,6 +347,16 @@ public final class Vocabulary {
         return eot;
     }
 
+    /** The end-of-message token (Llama 3.1's {@code <|eom_id|>}), or NONE. */
+    public int eom() {
+        return eom;
+    }
+
+    /** Every token generation stops at, in id order (llama.cpp's special_eog_ids). */
+    public int[] endOfGenerationIds() {
+        return endOfGeneration.stream().toArray();
+    }
+
     public int unk() {
         return unk;
     }
@@ -387,6 +423,7 @@ public final class Vocabulary {
         private int eos;
         private int unk;
         private int eot = NONE;
+        private int eom = NONE;
         private int pad = NONE;
         private boolean addBos;
         private boolean addEos;
@@ -439,6 +476,12 @@ public final class Vocabulary {
 
         public Builder eot(int id) {
             this.eot = id;
+            return this;
+        }
+
+        /** The end-of-message token ({@code tokenizer.ggml.eom_token_id}). */
+        public Builder eom(int id) {
+            this.eom = id;
             return this;
         }
 

@@ -51,6 +51,7 @@ bench: jar
 	@test -n "$(BENCH_MODELS)" || { echo "bench: no models in ../bench-models: run ../shared/bench/make-models ../bench-models tinyllama, or set BENCH_MODELS=FILE.gguf"; exit 1; }
 	scripts/bench-llamacpp -t $(BENCH_THREADS) -r $(BENCH_ROUNDS) $(BENCH_MODELS)
 
+# PREFIX=/usr/local puts the jar, launchers and unit under /usr/local instead of /usr;
 # DESTDIR=dir stages the files instead (no DKMS, no systemctl).
 install: jar
 	scripts/install install

@@ -39,14 +39,13 @@ lxd_host() {
 	chroot /host /usr/bin/env PATH=$LXD_PATH HOME=/tmp sh -c 'cd "$0" && exec "$@"' "$LXD_REPO" "$@"
 }
 
-# lxd_llamux ARGS...: the command line scripts/llamux runs, with the JDK found once per
-# boot instead of per start (scripts/java-home starts a JVM to check the version, which
-# takes half a minute under emulation).  The systemd scenario uses the real launchers.
+# lxd_llamux ARGS...: the command line scripts/llamux runs (the JVM flags from
+# scripts/jvm-options), with the JDK found once per boot instead of per start and the JVM's
+# stderr unfiltered.  The systemd scenario uses the real launchers.
 lxd_llamux() {
 	local jh
 	jh=$(lxd_java_home)
-	lxd_host "$jh/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-		-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -Xss8m -jar target/llamux.jar "$@"
+	lxd_host "$jh/bin/java" @scripts/jvm-options -jar target/llamux.jar "$@"
 }
 
 # lxd_start [llamuxd options]: starts the daemon with the model and waits until it serves

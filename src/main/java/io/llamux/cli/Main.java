@@ -48,6 +48,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        StandardError.restore();
         int code;
         try {
             code = commandLine().execute(args);

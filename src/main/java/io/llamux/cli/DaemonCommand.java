@@ -4,12 +4,14 @@ import ch.qos.logback.classic.Level;
 import io.llamux.daemon.Channel;
 import io.llamux.daemon.DaemonLogging;
 import io.llamux.daemon.DeviceChannel;
+import io.llamux.daemon.LoadProgress;
 import io.llamux.daemon.ModelMemory;
 import io.llamux.daemon.Notifier;
 import io.llamux.daemon.RequestLoop;
 import io.llamux.daemon.RequestSettings;
 import io.llamux.daemon.SystemdNotifier;
 import io.llamux.engine.Engine;
+import io.llamux.engine.EngineOptions;
 import io.llamux.gguf.GgufFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +43,14 @@ import java.util.concurrent.TimeUnit;
             "",
             "Requests are answered one at a time, round robin between users. Logs go to standard output, one "
                     + "line per request with its id, uid, token counts and speeds, never the text. Under systemd "
-                    + "(Type=notify) it reports READY=1 once the model is loaded, and STATUS= lines. SIGTERM stops it."},
+                    + "(Type=notify) it reports READY=1 once the model is loaded and the forward pass compiled "
+                    + "(--warm-up), and STATUS= lines on the way (the copy's progress too). SIGTERM stops it."},
         optionListHeading = "%nOptions:%n",
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:stopped by a signal", "1:the model or the device could not be used, or the device failed",
-            "2:bad command line"})
+        exitCodeList = {"0:stopped by a signal", "1:the device could not be opened, or it failed",
+            "2:bad command line or --defaults", "3:the model cannot be used (missing, not GGUF, damaged, "
+                    + "unsupported; or --huge-pages hugetlb without the pages): configuration errors, which "
+                    + "llamuxd.service does not restart"})
 public final class DaemonCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger("io.llamux.daemon.Daemon");
 
@@ -84,6 +89,24 @@ public final class DaemonCommand implements Callable<Integer> {
             description = "error, warn, info or debug. Default: ${DEFAULT-VALUE}.")
     String logLevel;
 
+    @Option(names = "--warm-up", paramLabel = "SECONDS", defaultValue = "1",
+            description = "Before reporting ready, run the forward pass on throwaway tokens this long (at least "
+                    + "once), so that the JIT has compiled it before the first request. Default: ${DEFAULT-VALUE}.")
+    double warmUpSeconds;
+
+    /** Exit status for a model that cannot be used: a configuration error (see the unit). */
+    static final int EXIT_MODEL = 3;
+
+    /** Where READY=1 and STATUS= go; null: systemd's socket from $NOTIFY_SOCKET (tests set their own). */
+    Notifier notifier;
+
+    /** Opens the device (tests pass a fake). */
+    interface DeviceOpener {
+        Channel open() throws IOException, InterruptedException;
+    }
+
+    DeviceOpener opener = this::openDevice;
+
     @Override
     public Integer call() throws Exception {
         Level level = Level.toLevel(logLevel.toUpperCase(Locale.ROOT), null);
@@ -95,6 +118,8 @@ public final class DaemonCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--huge-pages takes auto, hugetlb or off, not " + hugePages);
         };
         if (maxHeld < 1) throw new ParameterException(spec.commandLine(), "--max-held must be at least 1");
+        if (!(warmUpSeconds >= 0)) throw new ParameterException(spec.commandLine(), "--warm-up must not be negative");
+        EngineOptions engineOptions = model.engineOptions(); // its usage errors before the model is copied
         RequestSettings settings;
         try {
             settings = RequestSettings.defaults().apply(defaults);
@@ -103,26 +128,42 @@ public final class DaemonCommand implements Callable<Integer> {
         }
         Path modelPath = model.modelPath();
         DaemonLogging.configure(level);
-        Notifier notifier = SystemdNotifier.fromEnvironment();
+        Notifier notifier = this.notifier != null ? this.notifier : SystemdNotifier.fromEnvironment();
         log.info("llamuxd starting: pid {}, Java {}, model {}, defaults {}", ProcessHandle.current().pid(),
                 Runtime.version(), modelPath, settings.describe());
         notifier.status("loading " + modelPath);
 
         long t0 = System.nanoTime();
-        try (ModelMemory memory = ModelMemory.load(modelPath, policy);
-             GgufFile gguf = GgufFile.parse(modelPath.toString(), memory.bytes());
-             Engine engine = Engine.load(gguf, model.engineOptions())) {
+        Loaded loaded;
+        try {
+            loaded = Loaded.load(modelPath, policy, engineOptions, LoadProgress.of(notifier), notifier);
+        } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
+            // Main.message: the JDK's file errors carry only the path.
+            log.error("llamuxd: {} (exit {}: a configuration error, not restarted)", Main.message(e), EXIT_MODEL);
+            notifier.status("failed: " + Main.message(e));
+            return EXIT_MODEL;
+        }
+        try (loaded) {
+            ModelMemory memory = loaded.memory();
+            Engine engine = loaded.engine();
             long loadMs = (System.nanoTime() - t0) / 1_000_000;
             log.info("model loaded in {} ms: {}", loadMs, engine.info().summary());
             if (engine.info().contextWarning() != null) {
                 log.warn("{}", engine.info().contextWarning());
             }
+            // The first request would otherwise run the forward pass interpreted and pay for its
+            // compilation: seconds on a busy machine.  READY=1 waits for this.
+            notifier.status("warming up: compiling the forward pass");
+            long w0 = System.nanoTime();
+            int passes = engine.warmUp(Math.round(warmUpSeconds * 1000));
+            log.info("warm-up: {} forward passes in {} ms", passes, (System.nanoTime() - w0) / 1_000_000);
             String modelStatus = "daemon: llamuxd pid " + ProcessHandle.current().pid() + "\n"
                     + "model: " + engine.info().summary() + "\n"
                     + "file: " + modelPath + "\n"
                     + "memory: " + memory.describe() + "\n"
                     + "defaults: " + settings.describe() + "\n";
-            try (Channel channel = openDevice()) {
+            notifier.status("opening " + device);
+            try (Channel channel = opener.open()) {
                 log.info("serving {}", device);
                 SecureRandom random = new SecureRandom();
                 RequestLoop loop = new RequestLoop(channel, engine::generate, settings, () -> modelStatus, notifier,
@@ -132,10 +173,34 @@ public final class DaemonCommand implements Callable<Integer> {
                 return serveUntilSignal(loop, notifier);
             }
         } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
-            // Main.message: the JDK's file errors carry only the path.
             log.error("llamuxd: {}", Main.message(e));
             notifier.status("failed: " + Main.message(e));
             return 1;
+        }
+    }
+
+    /** The model in memory, its GGUF view and the engine; closed in reverse order. */
+    private record Loaded(ModelMemory memory, GgufFile gguf, Engine engine) implements AutoCloseable {
+        static Loaded load(Path path, ModelMemory.Policy policy, EngineOptions options, ModelMemory.Progress progress,
+                           Notifier notifier) throws IOException {
+            ModelMemory memory = ModelMemory.load(path, policy, progress);
+            GgufFile gguf = null;
+            try {
+                gguf = GgufFile.parse(path.toString(), memory.bytes());
+                notifier.status("loading the weights");
+                return new Loaded(memory, gguf, Engine.load(gguf, options));
+            } catch (IOException | RuntimeException e) {
+                if (gguf != null) gguf.close();
+                memory.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+            gguf.close();
+            memory.close();
         }
     }
 
@@ -162,6 +227,11 @@ public final class DaemonCommand implements Callable<Integer> {
             return 1;
         } finally {
             finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now
+            }
         }
     }
 

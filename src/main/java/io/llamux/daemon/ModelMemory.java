@@ -63,8 +63,24 @@ public final class ModelMemory implements AutoCloseable {
         this.warnings = List.copyOf(warnings);
     }
 
+    /** How far the copy is: called after each chunk, and once at the end with done == total. */
+    @FunctionalInterface
+    public interface Progress {
+        void copied(long done, long total);
+
+        Progress NONE = (done, total) -> { };
+    }
+
+    /** The copy goes in chunks of this many bytes, with a progress report after each. */
+    static final long CHUNK = 64L << 20;
+
     /** Copies {@code file} into new memory chosen by {@code policy}. */
     public static ModelMemory load(Path file, Policy policy) throws IOException {
+        return load(file, policy, Progress.NONE);
+    }
+
+    /** Copies {@code file} into new memory chosen by {@code policy}, reporting the copy's progress. */
+    public static ModelMemory load(Path file, Policy policy, Progress progress) throws IOException {
         long size = Files.size(file);
         if (size == 0) throw new IOException(file + " is empty");
         long pageSize = hugePageSize();
@@ -97,8 +113,9 @@ public final class ModelMemory implements AutoCloseable {
                 }
             }
         }
+        long t0 = System.nanoTime();
         try {
-            copy(file, mapping, size);
+            copy(file, mapping, size, progress);
         } catch (IOException | RuntimeException e) {
             Posix.munmap(mapping);
             throw e;
@@ -111,16 +128,23 @@ public final class ModelMemory implements AutoCloseable {
             warnings.add("mlock of " + mib(mapping.byteSize()) + " failed: " + Posix.strerror(e.errno)
                     + " (RLIMIT_MEMLOCK " + memlockLimit() + "; raise LimitMEMLOCK in the unit); the model may be paged out");
         }
+        long ms = Math.max(1, (System.nanoTime() - t0) / 1_000_000);
         ModelMemory m = new ModelMemory(mapping, size, backing, pageSize, locked, warnings);
         for (String w : m.warnings) log.warn("model memory: {}", w);
-        log.info("model memory: {}", m.describe());
+        log.info("model memory: {}; copied in {} ms ({} MiB/s)", m.describe(), ms,
+                String.format(Locale.ROOT, "%.0f", size / 1048576.0 / (ms / 1000.0)));
         return m;
     }
 
-    private static void copy(Path file, MemorySegment to, long size) throws IOException {
+    private static void copy(Path file, MemorySegment to, long size, Progress progress) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
             MemorySegment from = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            MemorySegment.copy(from, 0, to, 0, size);
+            for (long at = 0; at < size; ) {
+                long n = Math.min(CHUNK, size - at);
+                MemorySegment.copy(from, at, to, at, n);
+                at += n;
+                progress.copied(at, size);
+            }
         }
     }
 

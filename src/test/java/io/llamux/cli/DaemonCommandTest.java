@@ -1,19 +1,27 @@
 package io.llamux.cli;
 
+import io.llamux.daemon.Channel;
+import io.llamux.daemon.KernelMessage;
+import io.llamux.testing.Shared;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class DaemonCommandTest {
-    private static final Path MODEL = Path.of("../shared/models/stories260K.gguf");
-
     private record Run(int code, String err) {
     }
 
@@ -50,10 +58,75 @@ class DaemonCommandTest {
     }
 
     @Test
-    void aMissingModelOrDeviceFailsWithExitCode1() {
-        assertEquals(1, run("daemon", "-m", "/nonexistent/model.gguf").code());
-        assumeTrue(Files.exists(MODEL), "../shared/models/stories260K.gguf absent: skipped");
-        assertEquals(1, run("daemon", "-m", MODEL.toString(), "-t", "1", "--device", "/nonexistent/llamux",
+    void aMissingModelIsAConfigurationErrorAndAMissingDeviceIsNot() {
+        // 3: llamuxd.service's RestartPreventExitStatus (a restart cannot mend it); 1: restarted.
+        Run missing = run("daemon", "-m", "/nonexistent/model.gguf");
+        assertEquals(DaemonCommand.EXIT_MODEL, missing.code());
+        assertEquals(3, DaemonCommand.EXIT_MODEL);
+        Path model = Shared.require("models/stories260K.gguf");
+        assertEquals(1, run("daemon", "-m", model.toString(), "-t", "1", "--device", "/nonexistent/llamux",
                 "--device-wait", "0").code());
+    }
+
+    @Test
+    void theUnitDoesNotRestartConfigurationErrors() throws Exception {
+        String unit = Files.readString(Path.of("systemd/llamuxd.service"));
+        assertTrue(unit.contains("\nRestartPreventExitStatus=2 3\n"), unit);
+    }
+
+    /** A device that takes the HELLO and status lines, then reports itself closed. */
+    private static final class ClosedDevice implements Channel {
+        @Override
+        public KernelMessage receive(int timeoutMillis) throws IOException {
+            throw new Channel.ChannelClosedException("test device closed");
+        }
+
+        @Override
+        public void send(MemorySegment reply) {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void theForwardPassIsWarmedUpBeforeReadyAndTheLoadIsReported() throws Exception {
+        Path model = Shared.require("models/stories260K.gguf");
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        var cl = Main.commandLine();
+        cl.setErr(new PrintWriter(new StringWriter()));
+        DaemonCommand daemon = (DaemonCommand) cl.getSubcommands().get("daemon").getCommand();
+        daemon.notifier = events::add;
+        daemon.opener = () -> {
+            events.add("open device");
+            return new ClosedDevice();
+        };
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+            code = cl.execute("daemon", "-m", model.toString(), "-t", "1", "--warm-up", "0", "--huge-pages", "off");
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(1, code, "the closed device ends the daemon: " + events + "\n" + log);
+        int copying = indexOf(events, "STATUS=copying the model into memory: 1 of 1 MiB (100%)");
+        int warming = indexOf(events, "STATUS=warming up");
+        int open = events.indexOf("open device");
+        int ready = indexOf(events, "READY=1");
+        assertTrue(copying >= 0 && copying < warming && warming < open && open < ready, events.toString());
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertTrue(text.matches("(?s).*INFO Daemon: warm-up: [1-9][0-9]* forward passes in [0-9]+ ms.*"), text);
+        assertTrue(text.indexOf("warm-up:") < text.indexOf("serving "), text);
+        assertTrue(text.contains("copied in"), text);
+    }
+
+    private static int indexOf(List<String> events, String prefix) {
+        for (int i = 0; i < events.size(); i++) {
+            if (events.get(i).startsWith(prefix)) return i;
+        }
+        return -1;
     }
 }

@@ -2,8 +2,8 @@ package io.llamux.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -40,7 +40,7 @@ class ChatTemplateCommandTest {
 
     @BeforeAll
     static void load() throws IOException {
-        assumeTrue(Files.exists(CASES), "../shared/chat-templates is absent");
+        Shared.require(CASES);
         root = JSON.readTree(CASES.toFile());
     }
 
@@ -185,7 +185,7 @@ class ChatTemplateCommandTest {
 
     @Test
     void theModelsTemplateFoldsTheSystemMessageAndAnOverrideReplacesIt() throws IOException {
-        assumeTrue(Files.exists(CHAT_MODEL), "../shared/models is absent");
+        Shared.require(CHAT_MODEL);
         Path msgs = write("sys-user.json", "[{\"role\":\"system\",\"content\":\"Be kind.\"},"
                 + "{\"role\":\"user\",\"content\":\"Hi <|end|>\"}]");
         Result r = run("-m", CHAT_MODEL.toString(), "--messages", msgs.toString());

@@ -3,8 +3,8 @@ package io.llamux.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -36,7 +36,7 @@ class ChatTokenizeTest {
 
     @BeforeAll
     static void model() {
-        assumeTrue(Files.exists(MODEL), "../shared/models is absent");
+        Shared.require(MODEL);
     }
 
     private static String run(String... args) {
@@ -75,7 +75,7 @@ class ChatTokenizeTest {
 
     @Test
     void renderedPromptIdsAreLlamaTokenizesIdsOfTheRenderedText() throws Exception {
-        assumeTrue(Files.isExecutable(LLAMA_TOKENIZE), "llama-tokenize is absent");
+        Shared.require(LLAMA_TOKENIZE);
         Path m = messages("[{\"role\":\"system\",\"content\":\"You are a helpful assistant.\"},"
                 + "{\"role\":\"user\",\"content\":\"Hello there, how are you?\"},"
                 + "{\"role\":\"assistant\",\"content\":\" Fine, thanks. \"},"

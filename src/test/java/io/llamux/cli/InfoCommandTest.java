@@ -3,8 +3,8 @@ package io.llamux.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llamux.gguf.GgufFile;
@@ -43,7 +43,7 @@ class InfoCommandTest {
     }
 
     static List<Path> allFiles() throws IOException {
-        assumeTrue(Files.isDirectory(SHARED.resolve("models")), "../shared/models is absent; skipping");
+        Shared.require(SHARED.resolve("models"));
         try (Stream<Path> a = Files.list(SHARED.resolve("models")); Stream<Path> b = Files.list(SHARED.resolve("tokenizer-tests"))) {
             return Stream.concat(a, b).filter(p -> p.toString().endsWith(".gguf")).sorted().toList();
         }

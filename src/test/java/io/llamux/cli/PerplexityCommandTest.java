@@ -2,8 +2,8 @@ package io.llamux.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -35,7 +35,7 @@ class PerplexityCommandTest {
     @Test
     void aQ8CacheNeedsHeadsOfWholeBlocks() {
         Path model = Path.of("../shared/models/stories260K.gguf");
-        assumeTrue(Files.exists(model), "../shared/models is absent");
+        Shared.require(model);
         RunCommandTest.Result r = RunCommandTest.run(new PerplexityCommand(), "-m", model.toString(),
                 "-f", "../shared/golden/story.txt", "-c", "128", "-ctk", "q8_0");
         assertEquals(1, r.exit());
@@ -49,7 +49,7 @@ class PerplexityCommandTest {
     private static void check(double[] running, double tolerance, String finalPpl, double uncertainty,
                               String... extra) {
         Path model = Path.of("../shared/models/stories260K.gguf");
-        assumeTrue(Files.exists(model), "../shared/models is absent");
+        Shared.require(model);
         String[] args = {"-m", model.toString(), "-f", "../shared/golden/story.txt", "-c", "128"};
         String[] all = java.util.Arrays.copyOf(args, args.length + extra.length);
         System.arraycopy(extra, 0, all, args.length, extra.length);
@@ -73,7 +73,7 @@ class PerplexityCommandTest {
     @Test
     void tooShortATextIsRefusedWithTheReason() {
         Path model = Path.of("../shared/models/stories260K.gguf");
-        assumeTrue(Files.exists(model), "../shared/models is absent");
+        Shared.require(model);
         RunCommandTest.Result r = RunCommandTest.run(new PerplexityCommand(), "-m", model.toString(),
                 "-f", "../shared/golden/story.txt", "-c", "512");
         assertEquals(1, r.exit());

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
@@ -23,7 +23,7 @@ class RunCommandTest {
 
     @BeforeAll
     static void golden() throws Exception {
-        assumeTrue(Files.exists(MODEL), "../shared/models is absent");
+        Shared.require(MODEL);
         golden = new ObjectMapper().readTree(Path.of("../shared/golden/stories260K.json").toFile())
                 .get("cases").get(0);
     }

@@ -2,8 +2,8 @@ package io.llamux.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
@@ -54,7 +54,7 @@ class TokenizeCommandTest {
     }
 
     private static Path shared(String relative) {
-        assumeTrue(Files.isDirectory(SHARED), "../shared is absent: reference data not available, skipping");
+        Shared.require(SHARED);
         return SHARED.resolve(relative);
     }
 

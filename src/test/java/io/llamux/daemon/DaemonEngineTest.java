@@ -1,5 +1,6 @@
 package io.llamux.daemon;
 
+import io.llamux.testing.Shared;
 import io.llamux.engine.Engine;
 import io.llamux.engine.EngineOptions;
 import io.llamux.engine.GenerationResult;
@@ -16,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The daemon's whole path minus the kernel: the model copied into huge-page memory, parsed
@@ -28,7 +28,7 @@ class DaemonEngineTest {
 
     @Test
     void answerIsThePromptThenTheEnginesTextFromHugePageMemory() throws Exception {
-        assumeTrue(Files.exists(MODEL), "../shared/models/stories260K.gguf absent: skipped");
+        Shared.require(MODEL);
         try (ModelMemory memory = ModelMemory.load(MODEL, ModelMemory.Policy.AUTO);
              GgufFile gguf = GgufFile.parse(MODEL.toString(), memory.bytes());
              Engine engine = Engine.load(gguf, EngineOptions.defaults().withThreads(1))) {

@@ -1,11 +1,11 @@
 package io.llamux.engine;
 
+import io.llamux.testing.Shared;
 import io.llamux.sampling.SamplerSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +27,7 @@ class EngineTest {
 
     @Test
     void streamsTheContinuationOnlyAndStopsAtTheTokenLimit() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         JsonNode golden = firstCase("stories260K");
         try (GgufFile f = GgufFile.open(MODELS.resolve("stories260K.gguf"));
              Engine e = Engine.load(f, EngineOptions.defaults().withThreads(2))) {
@@ -58,7 +58,7 @@ class EngineTest {
 
     @Test
     void stopsAtEndOfTextWithoutPrintingIt() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         JsonNode golden = firstCase("synthetic-F32"); // greedy emits EOS at index 3
         int eosAt = golden.get("greedy_first_eos_index").asInt();
         try (GgufFile f = GgufFile.open(MODELS.resolve("synthetic-F32.gguf"));
@@ -75,7 +75,7 @@ class EngineTest {
 
     @Test
     void stopsWhenCancelledOrWhenTheContextIsFull() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         try (GgufFile f = GgufFile.open(MODELS.resolve("stories260K.gguf"));
              Engine e = Engine.load(f, EngineOptions.defaults().withContextSize(16).withThreads(1))) {
             assertEquals(16, e.info().contextSize());

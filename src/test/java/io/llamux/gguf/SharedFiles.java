@@ -1,7 +1,7 @@
 package io.llamux.gguf;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,7 +21,7 @@ final class SharedFiles {
 
     /** Skips the calling test, with a message, when ../shared is not there. */
     static void assumeShared() {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent; skipping tests on the reference files");
+        Shared.require(MODELS);
     }
 
     /** Every .gguf in ../shared/models and ../shared/tokenizer-tests, sorted. */

@@ -2,12 +2,13 @@ package io.llamux.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llamux.gguf.GgufFile;
 import io.llamux.sampling.Sampler;
+import io.llamux.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +19,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The forward pass against llama.cpp's logits in ../shared/golden, for every llama-family
- * model there, fed the golden prompt token ids (the tokenizer has its own tests).
+ * The forward pass against llama.cpp's logits in ../shared/golden, for every golden file
+ * there, fed the golden prompt token ids (the tokenizer has its own tests). None is excused:
+ * a golden file whose model is missing, or whose architecture or weight type the engine does
+ * not run, fails. Only a missing ../shared/golden skips, and not under CI ({@link Shared}).
  *
  * <p>Tolerances (../shared/golden/README.md, "Numerical caveats"):
  * <ul>
@@ -40,10 +43,12 @@ class GoldenLogitsTest {
     private static final Path GOLDEN = Path.of("../shared/golden");
     private static final Path MODELS = Path.of("../shared/models");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ABSENT = "(../shared/golden is absent)";
+    private static final List<String> SUPPORTED_ARCHITECTURES = List.of("llama", "qwen2", "gpt2");
 
     static Stream<String> models() throws IOException {
         if (!Files.isDirectory(GOLDEN)) {
-            return Stream.of("(skip: ../shared/golden is absent)");
+            return Stream.of(ABSENT);
         }
         List<String> stems = new ArrayList<>();
         try (Stream<Path> files = Files.list(GOLDEN)) {
@@ -52,10 +57,7 @@ class GoldenLogitsTest {
                 if (!f.endsWith(".json") || f.startsWith("tokenizer-")) {
                     continue;
                 }
-                String stem = f.substring(0, f.length() - 5);
-                if (Files.exists(MODELS.resolve(stem + ".gguf"))) {
-                    stems.add(stem);
-                }
+                stems.add(f.substring(0, f.length() - 5));
             }
         }
         return stems.stream();
@@ -64,16 +66,12 @@ class GoldenLogitsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void matchesLlamaCpp(String stem) throws IOException {
-        assumeTrue(!stem.startsWith("(skip"), "../shared/golden is absent");
+        if (stem.equals(ABSENT)) {
+            Shared.require(GOLDEN); // skips, or fails under CI
+        }
         JsonNode golden = JSON.readTree(GOLDEN.resolve(stem + ".json").toFile());
-        try (GgufFile file = GgufFile.open(MODELS.resolve(stem + ".gguf"));
+        try (GgufFile file = runnableModel(MODELS, stem);
              WorkerPool pool = new WorkerPool(2)) {
-            String arch = file.architecture();
-            assumeTrue(List.of("llama", "qwen2", "gpt2").contains(arch), "architecture " + arch + " is not supported yet");
-            for (io.llamux.gguf.TensorInfo ti : file.tensors()) {
-                assumeTrue(ti.dims() == 1 || LinearFactory.supports(ti.type()),
-                        "weight type " + ti.type() + " is not wired into the engine yet");
-            }
             ModelWeights weights = ModelWeights.load(file, new LinearFactory(64));
             boolean f32 = allF32(weights);
             boolean robust = stem.equals("stories260K");
@@ -89,6 +87,29 @@ class GoldenLogitsTest {
             if (!failures.isEmpty()) {
                 throw new AssertionError(failures.size() + " case(s) differ from llama.cpp:\n  " + String.join("\n  ", failures));
             }
+        }
+    }
+
+    /**
+     * The golden {@code stem}'s model in {@code models}, opened, once it is certain the engine
+     * runs it: a missing file, an architecture or a weight type the engine does not run fails
+     * the test (GoldenLogitsFailuresTest checks that it does).
+     */
+    static GgufFile runnableModel(Path models, String stem) throws IOException {
+        Path model = models.resolve(stem + ".gguf");
+        assertTrue(Files.exists(model), "golden " + stem + ".json has no model: " + model + " is missing");
+        GgufFile file = GgufFile.open(model);
+        try {
+            String arch = file.architecture();
+            assertTrue(SUPPORTED_ARCHITECTURES.contains(arch), model + ": architecture " + arch + " is not supported");
+            for (io.llamux.gguf.TensorInfo ti : file.tensors()) {
+                assertTrue(ti.dims() == 1 || LinearFactory.supports(ti.type()),
+                        model + ": tensor " + ti.name() + " has weight type " + ti.type() + ", which the engine does not run");
+            }
+            return file;
+        } catch (Throwable t) {
+            file.close();
+            throw t;
         }
     }
 

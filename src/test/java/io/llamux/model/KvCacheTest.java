@@ -3,8 +3,8 @@ package io.llamux.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import io.llamux.gguf.GgufFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +61,7 @@ class KvCacheTest {
 
     @Test
     void halfAndQ8CachesStayCloseToF32() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         try (GgufFile f = GgufFile.open(MODELS.resolve("synthetic-F32.gguf"))) {
             float[] exact = logits(f, KvCache.Type.F32, KvCache.Type.F32);
             float max = 0;

@@ -1,8 +1,8 @@
 package io.llamux.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import io.llamux.gguf.GgufFile;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -19,7 +19,7 @@ class TokenLoopAllocationTest {
 
     @Test
     void theTokenLoopAllocatesNothing() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         // F32 weights: the forward pass's own code without the quantized kernels, which have
         // their own allocation budget in io.llamux.tensor.

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import io.llamux.gguf.GgufFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ class TransformerTest {
 
     @Test
     void logitsDoNotDependOnTheThreadCount() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         for (String m : new String[]{"synthetic-Q4_K_M", "synthetic-F32"}) {
             try (GgufFile f = GgufFile.open(MODELS.resolve(m + ".gguf"))) {
                 float[] one = logits(f, 1, 16, true);
@@ -40,7 +40,7 @@ class TransformerTest {
 
     @Test
     void aPromptLongerThanTheBatchGoesThroughInSeveralBatches() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         try (GgufFile f = GgufFile.open(MODELS.resolve("synthetic-Q8_0.gguf"))) {
             float[] whole = logits(f, 1, 16, false);
             float[] pieces = logits(f, 1, 5, false);
@@ -55,7 +55,7 @@ class TransformerTest {
 
     @Test
     void positionsOutsideTheContextAreRefused() throws Exception {
-        assumeTrue(Files.isDirectory(MODELS), "../shared/models is absent");
+        Shared.require(MODELS);
         try (GgufFile f = GgufFile.open(MODELS.resolve("stories260K.gguf"));
              WorkerPool pool = new WorkerPool(1)) {
             Transformer t = new Transformer(ModelWeights.load(f, new LinearFactory(8)), pool, 8, 8);

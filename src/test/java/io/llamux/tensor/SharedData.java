@@ -1,7 +1,7 @@
 package io.llamux.tensor;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -30,8 +30,8 @@ final class SharedData {
     }
 
     static void assumePresent() {
-        assumeTrue(Files.isDirectory(DEQUANT) && Files.isDirectory(MODELS),
-                "../shared/golden/dequant or ../shared/models is absent: skipping tests against llama.cpp goldens");
+        Shared.require(DEQUANT);
+        Shared.require(MODELS);
     }
 
     /** Model stems that have a dequantization golden, sorted. */

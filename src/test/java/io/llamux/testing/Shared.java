@@ -30,9 +30,14 @@ public final class Shared {
 
     /** Returns {@code path}; skips the test when it does not exist (fails it when {@link #ci}). */
     public static Path require(Path path) {
+        return require(path, ci());
+    }
+
+    /** {@link #require(Path)} as in a CI run ({@code ci}) or not. */
+    public static Path require(Path path, boolean ci) {
         if (!Files.exists(path)) {
             String why = path + " is absent (reference data from ../shared)";
-            if (ci()) {
+            if (ci) {
                 fail(why + "; CI=true, so this is a failure, not a skip");
             }
             assumeTrue(false, why + "; skipping (with CI=true this fails)");

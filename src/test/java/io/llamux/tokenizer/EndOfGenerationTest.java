@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +41,7 @@ class EndOfGenerationTest {
         Path tool = SharedFiles.SHARED.resolve("bench/llama.cpp/llama-tokenize");
         return FILES.stream().map(f -> DynamicTest.dynamicTest(f, () -> {
             Path path = SharedFiles.require(f);
-            assumeTrue(Files.isExecutable(tool), "llama-tokenize is absent");
+            Shared.require(tool);
             int[] expected = llamaCppEog(tool, path);
             assertTrue(expected.length > 0, "llama-tokenize printed no EOG token for " + f);
             int[] got = SharedFiles.tokenizer(f).vocabulary().endOfGenerationIds();

@@ -1,7 +1,7 @@
 package io.llamux.tokenizer;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import io.llamux.gguf.GgufFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +20,7 @@ final class SharedFiles {
 
     /** The file under ../shared; the test is skipped (not failed) when ../shared is absent. */
     static Path require(String relative) {
-        assumeTrue(Files.isDirectory(SHARED), "../shared is absent: reference data not available, skipping");
+        Shared.require(SHARED);
         Path p = SHARED.resolve(relative);
         if (!Files.exists(p)) {
             throw new AssertionError("../shared exists but " + p + " is missing");

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.llamux.testing.Shared;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -98,7 +98,7 @@ class TextPieceTest {
     void parseSpecialMatchesLlamaTokenize() throws IOException, InterruptedException {
         Path model = SharedFiles.require(MODEL);
         Path tool = SharedFiles.SHARED.resolve("bench/llama.cpp/llama-tokenize");
-        assumeTrue(Files.isExecutable(tool), "llama-tokenize is absent");
+        Shared.require(tool);
         String text = "<|system|>\nYou are kind.<|end|>\n<|user|>\nSay <|end|> and hi<|end|>\n<|assistant|>\n";
         List<String> cmd = new ArrayList<>(List.of(tool.toString(), "-m", model.toString(), "-p", text, "--ids",
                 "--log-disable"));

@@ -95,9 +95,45 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--ids", description = "Print the generated token ids (space-separated, one line) instead of text.")
     boolean ids;
 
+    @Option(names = {"-cnv", "--conversation", "--chat"},
+            description = "Chat with an instruct model through its chat template: with -p or -f, answer that one "
+                    + "message; otherwise read a message per line from standard input and answer each, keeping the "
+                    + "conversation (a line ending in \\ continues on the next; /reset starts over; end of input ends).")
+    boolean chat;
+
+    @Option(names = {"-sys", "--system-prompt"}, paramLabel = "TEXT",
+            description = "With --chat: the system message. Templates without a system role get it folded into the "
+                    + "first user message, as llama.cpp does.")
+    String systemPrompt;
+
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE", description = "With --chat: " + ChatInput.TEMPLATE_HELP)
+    String chatTemplate;
+
+    @Option(names = "--messages", paramLabel = "FILE.json",
+            description = "With --chat: start from this conversation (a JSON list of {\"role\", \"content\"} "
+                    + "objects); if it ends with a user message and there is no -p, answer it and stop.")
+    Path messages;
+
+    private final java.io.InputStream input;
+
+    public RunCommand() {
+        this(System.in);
+    }
+
+    /** With the stream --chat reads messages from (tests pass their own). */
+    public RunCommand(java.io.InputStream input) {
+        this.input = input;
+    }
+
     @Override
     public Integer call() throws IOException {
-        String text = promptText();
+        if (!chat && (systemPrompt != null || chatTemplate != null || messages != null)) {
+            throw new ParameterException(spec.commandLine(), "-sys, --chat-template and --messages go with --chat");
+        }
+        if (chat && ids) {
+            throw new ParameterException(spec.commandLine(), "--ids is not available with --chat");
+        }
+        String text = chat ? chatPromptText() : promptText();
         boolean greedy = temperature <= 0;
         // Greedy decoding draws no random numbers: no seed to pick or to show.
         long s = seed != null ? seed : greedy ? 0 : new java.security.SecureRandom().nextLong() & 0xFFFF_FFFFL;
@@ -132,6 +168,11 @@ public final class RunCommand implements Callable<Integer> {
                 err.println("llamux: seed " + s);
             }
             err.flush();
+            if (chat) {
+                return new ChatRun(engine, ChatInput.format(file, engine.tokenizer(), chatTemplate), settings, maxTokens,
+                        out, err, cancelled).run(systemPrompt, messages == null ? null : ChatInput.messages(messages, input),
+                        text, input);
+            }
             int[] tokens = engine.tokenize(text);
             StringBuilder idLine = new StringBuilder();
             if (!ids && !noDisplayPrompt) {
@@ -170,6 +211,11 @@ public final class RunCommand implements Callable<Integer> {
                 // Ctrl-C: the hook is running and now returns.
             }
         }
+    }
+
+    /** --chat: the one message of -p or -f, or null for a conversation on standard input. */
+    private String chatPromptText() throws IOException {
+        return prompt == null && promptFile == null ? null : promptText();
     }
 
     private String promptText() throws IOException {

@@ -29,9 +29,12 @@ import java.util.function.IntConsumer;
  * {@code generate}; {@code llamux run} prints the prompt text itself before the stream, and
  * the daemon should do the same, so that both show "Once upon a time, there was ...".
  *
- * <p>Each generation starts from an empty context: the prompt is tokenized with BOS as the
- * model asks, processed in one batched pass, then tokens are sampled one at a time until an
+ * <p>A generation processes the prompt in batched passes, then samples tokens one at a time until an
  * end-of-generation token (not printed), {@code maxTokens}, a full context, or cancellation.
+ * The KV cache keeps what the last generation computed: a prompt that starts with the same tokens
+ * (the next turn of a conversation: the previous prompt, the answer, the new message) processes
+ * only the tokens after the common prefix. The result is the same as from an empty context,
+ * because each token's keys and values depend only on the tokens before it.
  * One generation runs at a time (calls are serialised). The engine does not own the
  * {@link GgufFile}: close the file after the engine.
  */
@@ -40,6 +43,9 @@ public final class Engine implements AutoCloseable {
     private final ModelInfo info;
     private final WorkerPool pool;
     private final Transformer transformer;
+    /** The tokens whose keys and values are in the cache, at positions 0 .. cachedLength-1. */
+    private int[] cached = new int[0];
+    private int cachedLength;
 
     private Engine(Tokenizer tokenizer, ModelInfo info, WorkerPool pool, Transformer transformer) {
         this.tokenizer = tokenizer;
@@ -88,8 +94,12 @@ public final class Engine implements AutoCloseable {
         return info;
     }
 
-    /** The forward pass, for this package's tools ({@link Perplexity}, {@link Benchmark}); lock the engine. */
+    /**
+     * The forward pass, for this package's tools ({@link Perplexity}, {@link Benchmark}); lock the
+     * engine. They overwrite the cache, so the next generation starts from an empty one.
+     */
     Transformer transformer() {
+        cachedLength = 0;
         return transformer;
     }
 
@@ -108,6 +118,7 @@ public final class Engine implements AutoCloseable {
         Arrays.fill(tokens, Math.max(0, tokenizer.bos()));
         long until = System.nanoTime() + millis * 1_000_000L;
         int passes = 0;
+        cachedLength = 0;
         do {
             transformer.forward(tokens, 0, batch, 0, false);
             for (int pos = batch; pos < Math.min(context, batch + 8); pos++) {
@@ -141,6 +152,8 @@ public final class Engine implements AutoCloseable {
     /**
      * {@link #generate(String, SamplerSettings, int, Consumer, BooleanSupplier)} from token ids,
      * also reporting each generated id to {@code onToken} (end-of-generation tokens excluded).
+     * {@link GenerationResult#promptTokens()} counts the prompt tokens processed, after those
+     * whose keys and values the cache still held ({@link GenerationResult#reusedTokens()}).
      */
     public synchronized GenerationResult generate(int[] promptTokens, SamplerSettings s, int maxTokens,
                                                   IntConsumer onToken, Consumer<String> onText,
@@ -163,9 +176,20 @@ public final class Engine implements AutoCloseable {
             return new GenerationResult(n, 0, StopReason.CANCELLED, 0, 0);
         }
 
+        // Reuse the cached prefix, but always run the last prompt token: its logits are needed.
+        int reused = 0;
+        while (reused < cachedLength && reused < n - 1 && cached[reused] == promptTokens[reused]) {
+            reused++;
+        }
+        if (cached.length < context) {
+            cached = new int[context];
+        }
+        cachedLength = reused; // positions from here on are being overwritten
         long t0 = System.nanoTime();
-        float[] logits = transformer.forward(promptTokens, 0, n, 0, false);
+        float[] logits = transformer.forward(promptTokens, reused, n - reused, reused, false);
         long t1 = System.nanoTime();
+        System.arraycopy(promptTokens, 0, cached, 0, n);
+        cachedLength = n;
 
         int[] next = new int[1];
         int generated = 0;
@@ -201,14 +225,18 @@ public final class Engine implements AutoCloseable {
                 break;
             }
             next[0] = token;
-            logits = transformer.forward(next, 0, 1, pos++, false);
+            logits = transformer.forward(next, 0, 1, pos, false);
+            cached[pos++] = token;
+            cachedLength = pos;
         }
         long t2 = System.nanoTime();
         String rest = decoder.flush();
         if (!rest.isEmpty()) {
             onText.accept(rest);
         }
-        return new GenerationResult(n, generated, reason, perSecond(n, t1 - t0), perSecond(generated, t2 - t1));
+        int processed = n - reused;
+        return new GenerationResult(processed, generated, reason, perSecond(processed, t1 - t0),
+                perSecond(generated, t2 - t1), reused);
     }
 
     private static double perSecond(int tokens, long nanos) {

@@ -43,7 +43,7 @@ class EngineTest {
 
             StringBuilder viaString = new StringBuilder();
             e.generate("Once upon a time", SamplerSettings.greedy(), 32, viaString::append, () -> false);
-            assertEquals(text.toString(), viaString.toString(), "each generation starts from an empty context");
+            assertEquals(text.toString(), viaString.toString(), "a cached prompt gives what an empty context gives");
 
             assertTrue(e.warmUp(200) >= 1);
             StringBuilder afterWarmUp = new StringBuilder();

@@ -49,6 +49,9 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         StandardError.restore();
+        // A thread that dies (a worker out of memory, say) gets one line too, not a stack trace.
+        Thread.setDefaultUncaughtExceptionHandler((thread, t) ->
+                report(new PrintWriter(System.err, true), "llamux: in thread " + thread.getName(), t));
         int code;
         try {
             code = commandLine().execute(args);

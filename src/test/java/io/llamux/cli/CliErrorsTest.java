@@ -117,6 +117,14 @@ class CliErrorsTest {
     }
 
     @Test
+    void runningOutOfHeapIsOneLineThatSaysWhatToDo() {
+        StringWriter err = new StringWriter();
+        Main.report(new PrintWriter(err), "llamux", new OutOfMemoryError("Java heap space"));
+        assertEquals("llamux: out of memory: Java heap space (a smaller -c, or more heap with "
+                + "LLAMUX_JAVA_OPTS=-Xmx...)" + System.lineSeparator(), err.toString());
+    }
+
+    @Test
     void usageMistakesNameTheCommandAndExitWith2() {
         Result r = llamux("run", "--temp");
         assertEquals(2, r.exit());

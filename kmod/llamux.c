@@ -26,6 +26,7 @@
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/math64.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -105,6 +106,9 @@ struct llamux_req {
 	 * queue.
 	 */
 	bool started;
+	/* DONE's counters, shown in status to this request's user only. */
+	bool counted;
+	u32 prompt_tokens, generated_tokens;
 	wait_queue_head_t wait;		/* generate readers */
 };
 
@@ -116,9 +120,14 @@ struct llamux_user {
 	u32 settings_len;
 };
 
-/* Counters of the last DONE, in CPU byte order. */
-struct llamux_last {
-	u32 prompt_tokens, generated_tokens, millitokens_per_sec;
+/*
+ * Totals over every DONE, for status: readable by everyone, so nothing that
+ * belongs to one request.  Speed: tokens of answers that gave one, over the
+ * milliseconds they took.
+ */
+struct llamux_totals {
+	u64 prompt_tokens, generated_tokens;
+	u64 timed_tokens, timed_ms;
 };
 
 struct llamux_counts {
@@ -143,8 +152,7 @@ static struct {
 	bool dying;			/* module unload has begun */
 	DECLARE_HASHTABLE(users, 6);
 	struct llamux_counts count;
-	struct llamux_last last;
-	bool have_last;
+	struct llamux_totals total;
 	struct proc_dir_entry *proc_dir;
 } lx;
 
@@ -713,19 +721,30 @@ static int llamux_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "live requests: %d\n", atomic_read(&llamux_live_reqs));
 	seq_printf(m, "limits: prompt %u bytes, answer %u bytes\n",
 		   max_prompt_bytes, max_answer_bytes);
-	if (lx.have_last)
-		seq_printf(m, "last answer: %u prompt tokens, %u generated tokens, %u.%03u tokens/s\n",
-			   lx.last.prompt_tokens, lx.last.generated_tokens,
-			   lx.last.millitokens_per_sec / 1000,
-			   lx.last.millitokens_per_sec % 1000);
+	seq_printf(m, "answers: %llu prompt tokens, %llu generated tokens in total",
+		   lx.total.prompt_tokens, lx.total.generated_tokens);
+	if (lx.total.timed_ms) {
+		u64 mtps = div64_u64(lx.total.timed_tokens * 1000000,
+				     lx.total.timed_ms);
+
+		seq_printf(m, ", %llu.%03llu tokens/s on average",
+			   div_u64(mtps, 1000), mtps % 1000);
+	}
+	seq_putc(m, '\n');
+	/* Per request figures only for the reader's own request. */
 	user = llamux_user_find(m->file->f_cred->fsuid);
 	req = user ? user->latest : NULL;
-	if (req)
-		seq_printf(m, "your request: %llu, %s, %zu answer bytes\n",
+	if (req) {
+		seq_printf(m, "your request: %llu, %s, %zu answer bytes",
 			   req->id, llamux_state_names[req->state],
 			   req->answer_len);
-	else
+		if (req->counted)
+			seq_printf(m, ", %u prompt tokens, %u generated tokens",
+				   req->prompt_tokens, req->generated_tokens);
+		seq_putc(m, '\n');
+	} else {
 		seq_puts(m, "your request: none\n");
+	}
 	if (lx.daemon_status_len) {
 		seq_puts(m, "daemon status:\n");
 		seq_write(m, lx.daemon_status, lx.daemon_status_len);
@@ -1032,11 +1051,19 @@ static int llamux_reply_done(struct llamux_req *req, const void *payload,
 		return -EINVAL;
 	}
 	if (req->state == LLAMUX_REQ_TAKEN) {
-		lx.last.prompt_tokens = le32_to_cpu(done->prompt_tokens);
-		lx.last.generated_tokens = le32_to_cpu(done->generated_tokens);
-		lx.last.millitokens_per_sec =
-			le32_to_cpu(done->millitokens_per_sec);
-		lx.have_last = true;
+		u32 mtps = le32_to_cpu(done->millitokens_per_sec);
+
+		req->prompt_tokens = le32_to_cpu(done->prompt_tokens);
+		req->generated_tokens = le32_to_cpu(done->generated_tokens);
+		req->counted = true;
+		lx.total.prompt_tokens += req->prompt_tokens;
+		lx.total.generated_tokens += req->generated_tokens;
+		if (mtps && req->generated_tokens) {
+			lx.total.timed_tokens += req->generated_tokens;
+			lx.total.timed_ms += max_t(u64, 1,
+				div_u64((u64)req->generated_tokens * 1000000,
+					mtps));
+		}
 		lx.count.answered++;
 		llamux_finish(req, NULL, 0);
 	}

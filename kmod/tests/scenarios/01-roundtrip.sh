@@ -14,9 +14,9 @@ lx_expect_eq "$(cat /proc/llamux/config)" "temperature=0.5" "config reads back"
 lx_expect_grep "$LX_DLOG" '^answered id=1 ' "the daemon answered request 1"
 cat /proc/llamux/status >status
 lx_expect_grep status '^requests: 1 submitted, 1 answered, 0 failed' "status counts the answer"
-lx_expect_grep status '^last answer: 17 prompt tokens, 3 generated tokens' "status shows the DONE counters"
+lx_expect_grep status '^answers: 17 prompt tokens, 3 generated tokens in total, [0-9]+\.[0-9]{3} tokens/s on average$' "status totals the DONE counters"
 lx_expect_grep status '^model: test daemon$' "status shows the daemon's text"
-lx_expect_grep status '^your request: 1, done' "status shows the reader's request"
+lx_expect_grep status '^your request: 1, done, 61 answer bytes, 17 prompt tokens, 3 generated tokens$' "status shows the reader's request with its counters"
 lx_dmesg >dmesg.txt
 lx_expect_grep dmesg.txt 'llamux: daemon \(pid [0-9]+\) handshake done' "dmesg logs the handshake"
 lx_expect_grep dmesg.txt 'llamux: request 1 queued: uid 0, 16 settings \+ 17 prompt bytes' "debug lines (dyndbg=+p) log sizes and ids"

@@ -5,9 +5,11 @@
 lx_load
 lxd_start
 lxd_ask "temperature=0 max_tokens=4" >short
-lx_expect_grep /proc/llamux/status '^last answer: [0-9]+ prompt tokens, 4 generated tokens' "max_tokens=4 gives 4 tokens"
+lx_expect_grep /proc/llamux/status '^your request: .*, [0-9]+ prompt tokens, 4 generated tokens$' "max_tokens=4 gives 4 tokens"
 lx_as 1000 sh -c 'echo "temperature=0 max_tokens=12" >/proc/llamux/config; echo "Once upon a time" >/proc/llamux/prompt; cat /proc/llamux/generate' >long
-lx_expect_grep /proc/llamux/status '^last answer: [0-9]+ prompt tokens, 12 generated tokens' "uid 1000's own max_tokens=12"
+lx_as 1000 cat /proc/llamux/status >status1000
+lx_expect_grep status1000 '^your request: .*, [0-9]+ prompt tokens, 12 generated tokens$' "uid 1000's own max_tokens=12"
+lx_expect_grep /proc/llamux/status '^your request: .*, [0-9]+ prompt tokens, 4 generated tokens$' "uid 0 still sees its own request"
 head -c $(($(wc -c <short) - 1)) short >short.text
 [ "$(head -c "$(wc -c <short.text)" long)" = "$(cat short.text)" ] && [ "$(wc -c <long)" -gt "$(wc -c <short)" ] ||
 	lx_fail "greedy answers should share a prefix: '$(cat short)' vs '$(cat long)'"

@@ -18,7 +18,7 @@ generated=$(sed -n 's/.*request 1 uid 0: .*, \([0-9]*\) generated.*/\1/p' "$LXD_
 lx_ok "killing the reader cancelled the generation after $generated of 1500 tokens"
 lx_expect_grep /proc/llamux/status '^requests: .* 1 cancelled' "the kernel counts the cancel"
 lxd_ask "max_tokens=3" >next
-lx_expect_grep /proc/llamux/status '^last answer: [0-9]+ prompt tokens, 3 generated tokens' "the next request is answered"
+lx_expect_grep /proc/llamux/status '^your request: 2, done, .*, [0-9]+ prompt tokens, 3 generated tokens$' "the next request is answered"
 # A newer prompt from the same user supersedes the running one: also a CANCEL.
 echo "max_tokens=1500" >/proc/llamux/config
 echo "Once upon a time" >/proc/llamux/prompt
@@ -32,5 +32,5 @@ lx_expect_grep old '^llamux: superseded by a newer prompt' "the older reader is 
 lx_wait_for "$LXD_LOG" 'request 3 uid 0: .* cancelled' 30 || lx_fail "superseded request 3 was not cancelled"
 lx_ok "a newer prompt cancels the older one in the daemon"
 cat /proc/llamux/generate >newer
-lx_expect_grep /proc/llamux/status '^last answer: [0-9]+ prompt tokens, 2 generated tokens' "the newer prompt is answered"
+lx_expect_grep /proc/llamux/status '^your request: 4, done, .*, [0-9]+ prompt tokens, 2 generated tokens$' "the newer prompt is answered"
 lxd_stop

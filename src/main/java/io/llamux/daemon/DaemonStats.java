@@ -34,18 +34,16 @@ final class DaemonStats {
         return failed;
     }
 
-    /** Lines for the status file: requests and speeds. */
-    synchronized String describe(int waiting, String busyWith) {
+    /**
+     * Lines for the status file: totals and speeds only. Every user can read /proc/llamux/status,
+     * so nothing here may describe one request (no ids, uids or per-request counts).
+     */
+    synchronized String describe(int waiting, boolean busy) {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "uptime: %d s%n", (System.nanoTime() - startNanos) / 1_000_000_000L));
         s.append(String.format(Locale.ROOT, "requests: %d served (%d cancelled), %d failed, %d waiting in the daemon%n",
                 served, cancelled, failed, waiting));
-        s.append("busy: ").append(busyWith == null ? "idle" : busyWith).append('\n');
-        if (last != null) {
-            s.append(String.format(Locale.ROOT, "last: %d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s (%s)%n",
-                    last.promptTokens(), last.promptTokensPerSecond(), last.generatedTokens(),
-                    last.generatedTokensPerSecond(), last.stopReason().describe()));
-        }
+        s.append("busy: ").append(busy ? "answering" : "idle").append('\n');
         if (generationSecondsTotal > 0) {
             s.append(String.format(Locale.ROOT, "generated: %d tokens, %.1f tok/s on average%n",
                     generatedTotal, generatedTotal / generationSecondsTotal));

@@ -233,9 +233,7 @@ public final class RequestLoop {
      * so every line is indented to read as part of that section.
      */
     public String statusText() {
-        Job running = current;
-        String busy = running == null ? null : "request " + running.request.id() + " (uid " + running.request.uid() + ")";
-        return (modelStatus.get() + stats.describe(queue.size(), busy)).lines().map(l -> "  " + l + "\n")
+        return (modelStatus.get() + stats.describe(queue.size(), current != null)).lines().map(l -> "  " + l + "\n")
                 .collect(Collectors.joining());
     }
 

@@ -220,7 +220,8 @@ class RequestLoopTest {
         assertEquals(0, status.id());
         assertTrue(status.text().startsWith("  model: scripted\n  uptime: "), status.text());
         assertTrue(status.text().contains("requests: 1 served"), status.text());
-        assertTrue(status.text().contains("3 generated at 123.5 tok/s"), status.text());
+        assertTrue(status.text().contains("generated: 3 tokens, 123.5 tok/s on average"), status.text());
+        assertFalse(status.text().contains("uid"), "every user reads the status: " + status.text());
     }
 
     @Test

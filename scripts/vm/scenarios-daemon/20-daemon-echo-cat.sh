@@ -21,7 +21,7 @@ lx_expect_grep /proc/llamux/status '^your request: 1, done, [0-9]+ answer bytes,
 lx_expect_grep /proc/llamux/status '^answers: 5 prompt tokens, 24 generated tokens in total, [0-9.]+ tokens/s on average' "status totals them"
 lx_expect_grep /proc/llamux/status '^  model: .*F32' "status shows the model"
 lx_expect_grep /proc/llamux/status '^  requests: 1 served' "status shows the daemon's counters"
-lx_expect_nogrep /proc/llamux/status 'uid|last' "status names no request's user or figures"
+lx_expect_nogrep /proc/llamux/status 'uid[ =][0-9]|^ *last' "status names no request's user or figures"
 lx_expect_grep "$LXD_LOG" 'INFO RequestLoop: request 1 uid 0: 5 prompt tokens \([0-9.]+ tok/s\), 24 generated \([0-9.]+ tok/s\), token limit reached' \
 	"one log line for the request with counts and speeds"
 lx_expect_nogrep "$LXD_LOG" 'Once upon|upon a time' "no prompt or answer text in the log"

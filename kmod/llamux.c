@@ -27,12 +27,14 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/math64.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -40,6 +42,7 @@
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "llamux_uapi.h"
 
@@ -53,6 +56,9 @@
 #define LLAMUX_MAX_ERROR	512
 /* generate copies at most this much per read() (through a bounce buffer). */
 #define LLAMUX_READ_CHUNK	(16 * 1024)
+/* max_answer_bytes and keep_answer_secs are clamped to these. */
+#define LLAMUX_MAX_ANSWER	(16U * 1024 * 1024)
+#define LLAMUX_MAX_KEEP_SECS	(7U * 24 * 3600)
 
 static unsigned int max_prompt_bytes = 64 * 1024;
 module_param(max_prompt_bytes, uint, 0444);
@@ -60,11 +66,31 @@ MODULE_PARM_DESC(max_prompt_bytes, "Largest prompt in bytes; larger writes fail 
 
 static unsigned int max_queue = 64;
 module_param(max_queue, uint, 0444);
-MODULE_PARM_DESC(max_queue, "Prompts being written, queued or answered at once; more fail with EBUSY (default 64)");
+MODULE_PARM_DESC(max_queue, "Prompts queued or being answered at once, of all users; more fail with EBUSY (default 64)");
+
+static unsigned int max_queue_per_uid = 4;
+module_param(max_queue_per_uid, uint, 0444);
+MODULE_PARM_DESC(max_queue_per_uid, "Prompts one uid may have queued or being answered (cancelled ones until the daemon confirms); more fail with EBUSY (default 4)");
 
 static unsigned int max_answer_bytes = 1024 * 1024;
 module_param(max_answer_bytes, uint, 0444);
-MODULE_PARM_DESC(max_answer_bytes, "Longest answer kept in bytes; longer answers are cut with an error (default 1 MiB)");
+MODULE_PARM_DESC(max_answer_bytes, "Longest answer kept in bytes, at most 16 MiB; longer answers are cut with an error (default 1 MiB)");
+
+static unsigned int max_user_bytes = 4 * 1024 * 1024;
+module_param(max_user_bytes, uint, 0444);
+MODULE_PARM_DESC(max_user_bytes, "Kernel memory one uid may hold (prompts, answers, settings, open files); beyond it EDQUOT (default 4 MiB)");
+
+static unsigned int max_total_bytes = 128 * 1024 * 1024;
+module_param(max_total_bytes, uint, 0444);
+MODULE_PARM_DESC(max_total_bytes, "Kernel memory all uids together may hold; beyond it ENOBUFS (default 128 MiB)");
+
+static unsigned int max_users = 1024;
+module_param(max_users, uint, 0444);
+MODULE_PARM_DESC(max_users, "uids with state in the module at once (idle ones are freed); beyond it EUSERS (default 1024)");
+
+static unsigned int keep_answer_secs = 300;
+module_param(keep_answer_secs, uint, 0444);
+MODULE_PARM_DESC(keep_answer_secs, "Seconds an answer read to the end stays readable, unless a newer prompt replaces it first; 0: until then (default 300)");
 
 enum llamux_req_state {
 	LLAMUX_REQ_QUEUED,	/* on lx.pending, waiting for the daemon */
@@ -81,16 +107,24 @@ static const char *const llamux_state_names[] = {
 	[LLAMUX_REQ_DONE] = "done",
 };
 
+struct llamux_user;
+
 struct llamux_req {
 	struct kref ref;
 	u64 id;
+	struct llamux_user *user;	/* holds a reference on it */
+	/* The writer's memory cgroup: the answer is charged to it too. */
+	struct mem_cgroup *memcg;
 	kuid_t uid;
 	kgid_t gid;
 	pid_t pid;
 	enum llamux_req_state state;
 	struct list_head node;		/* on lx.pending or lx.inflight */
 	struct list_head cancel_node;	/* on lx.cancels: a CANCEL is owed */
-	/* Settings text, then prompt; immutable. */
+	/*
+	 * Settings text, then prompt; immutable.  Freed (NULL) once the daemon
+	 * can no longer need it: the request finished or was started.
+	 */
 	char *payload;
 	u32 settings_len;
 	u32 payload_len;
@@ -109,15 +143,32 @@ struct llamux_req {
 	/* DONE's counters, shown in status to this request's user only. */
 	bool counted;
 	u32 prompt_tokens, generated_tokens;
+	/*
+	 * Open generate files.  When the last closes before the end and one
+	 * of them read (got text or waited for it), it is cancelled.
+	 */
+	unsigned int readers;
+	bool watched;
+	/* A reader got EOF: the answer may go after keep_answer_secs. */
+	bool read_to_end;
+	unsigned long read_at;		/* jiffies */
 	wait_queue_head_t wait;		/* generate readers */
 };
 
+/*
+ * What the module keeps for one uid.  It is freed as soon as it is idle: no
+ * request object (its latest answer is one), no open prompt or config file,
+ * default (empty) settings.
+ */
 struct llamux_user {
 	struct hlist_node node;
 	kuid_t uid;
 	struct llamux_req *latest;	/* what this user's generate shows */
 	char *settings;
 	u32 settings_len;
+	unsigned int refs;		/* request objects and open files */
+	unsigned int queued;		/* requests QUEUED/TAKEN/CANCELLING */
+	size_t bytes;			/* kernel memory held for this uid */
 };
 
 /*
@@ -132,7 +183,7 @@ struct llamux_totals {
 
 struct llamux_counts {
 	u64 submitted, answered, failed, cancelled, superseded, aborted;
-	u64 rejected;
+	u64 rejected, expired;
 };
 
 static struct {
@@ -149,8 +200,12 @@ static struct {
 	char *daemon_status;
 	size_t daemon_status_len;
 	wait_queue_head_t daemon_wait;
-	bool dying;			/* module unload has begun */
+	/* Not loaded yet, or unload has begun: every open fails (ENODEV). */
+	bool dying;
 	DECLARE_HASHTABLE(users, 6);
+	unsigned int nr_users;
+	size_t bytes;			/* held for all uids together */
+	struct delayed_work reaper;	/* drops answers read to the end */
 	struct llamux_counts count;
 	struct llamux_totals total;
 	struct proc_dir_entry *proc_dir;
@@ -159,24 +214,53 @@ static struct {
 /* Request objects in existence; must be 0 after unload. */
 static atomic_t llamux_live_reqs = ATOMIC_INIT(0);
 
-static void llamux_req_release(struct kref *ref)
+/*
+ * Kernel memory a user can make the module hold is counted per uid and in
+ * all, against max_user_bytes (EDQUOT) and max_total_bytes (ENOBUFS).  The
+ * allocations themselves are GFP_KERNEL_ACCOUNT, so the user's memory cgroup
+ * pays as well.  force: an error line or bookkeeping that must not fail; it
+ * may go over the limit by that much.  Called with lx.lock held.
+ */
+static int llamux_charge(struct llamux_user *user, size_t bytes, bool force)
 {
-	struct llamux_req *req = container_of(ref, struct llamux_req, ref);
-
-	kvfree(req->payload);
-	kvfree(req->answer);
-	kfree(req);
-	atomic_dec(&llamux_live_reqs);
+	if (!force) {
+		if (bytes > max_user_bytes ||
+		    user->bytes > max_user_bytes - bytes)
+			return -EDQUOT;
+		if (bytes > max_total_bytes ||
+		    lx.bytes > max_total_bytes - bytes)
+			return -ENOBUFS;
+	}
+	user->bytes += bytes;
+	lx.bytes += bytes;
+	return 0;
 }
 
-static void llamux_req_put(struct llamux_req *req)
+/*
+ * What a prompt adds when it is submitted besides its bytes: the request,
+ * its settings copy, and the line its predecessor gets ("superseded").
+ */
+static size_t llamux_submit_cost(const struct llamux_user *user)
 {
-	kref_put(&req->ref, llamux_req_release);
+	return sizeof(struct llamux_req) + user->settings_len + 256;
 }
 
-static unsigned int llamux_outstanding(void)
+/* Checks that bytes more would fit, charging nothing. */
+static int llamux_fits(struct llamux_user *user, size_t bytes)
 {
-	return lx.nr_pending + lx.nr_inflight + lx.nr_writing;
+	int ret = llamux_charge(user, bytes, false);
+
+	if (!ret) {
+		user->bytes -= bytes;
+		lx.bytes -= bytes;
+	}
+	return ret;
+}
+
+static void llamux_uncharge(struct llamux_user *user, size_t bytes)
+{
+	user->bytes -= bytes;
+	lx.bytes -= bytes;
 }
 
 static struct llamux_user *llamux_user_find(kuid_t uid)
@@ -189,34 +273,123 @@ static struct llamux_user *llamux_user_find(kuid_t uid)
 	return NULL;
 }
 
+/*
+ * The uid's record with a reference taken, created if need be: at most
+ * max_users of them (EUSERS).  Called with lx.lock held.
+ */
 static struct llamux_user *llamux_user_get(kuid_t uid)
 {
 	struct llamux_user *user = llamux_user_find(uid);
 
-	if (user)
+	if (user) {
+		user->refs++;
 		return user;
-	user = kzalloc(sizeof(*user), GFP_KERNEL);
+	}
+	if (lx.nr_users >= max_users)
+		return ERR_PTR(-EUSERS);
+	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
 	if (!user)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	user->uid = uid;
+	user->refs = 1;
 	hash_add(lx.users, &user->node, __kuid_val(uid));
+	lx.nr_users++;
 	return user;
 }
 
-/* Appends to the answer; limit bounds the resulting length. */
+/* Drops a reference; an idle record is freed.  Called with lx.lock held. */
+static void llamux_user_put(struct llamux_user *user)
+{
+	if (--user->refs || user->settings)
+		return;
+	WARN_ON(user->bytes || user->queued || user->latest);
+	hash_del(&user->node);
+	lx.nr_users--;
+	kfree(user);
+}
+
+static void llamux_drop_payload(struct llamux_req *req)
+{
+	if (!req->payload)
+		return;
+	kvfree(req->payload);
+	req->payload = NULL;
+	llamux_uncharge(req->user, req->payload_len);
+}
+
+/* Every put happens with lx.lock held: the release uncharges the user. */
+static void llamux_req_release(struct kref *ref)
+{
+	struct llamux_req *req = container_of(ref, struct llamux_req, ref);
+	struct llamux_user *user = req->user;
+
+	llamux_drop_payload(req);
+	kvfree(req->answer);
+	llamux_uncharge(user, sizeof(*req) + req->answer_cap);
+	mem_cgroup_put(req->memcg);
+	kfree(req);
+	atomic_dec(&llamux_live_reqs);
+	llamux_user_put(user);
+}
+
+static void llamux_req_put(struct llamux_req *req)
+{
+	lockdep_assert_held(&lx.lock);
+	kref_put(&req->ref, llamux_req_release);
+}
+
+/* The request leaves the queue or the in-flight list: its slot is free. */
+static void llamux_unqueued(struct llamux_req *req)
+{
+	req->user->queued--;
+}
+
+/*
+ * Whether a new prompt of this user fits in the queue: max_queue in all,
+ * max_queue_per_uid for one uid.  A queued latest request of the user is
+ * superseded by it, so its slot counts as free.  Returns 0 or -EBUSY.
+ */
+static int llamux_queue_room(const struct llamux_user *user)
+{
+	unsigned int frees = user->latest &&
+			     user->latest->state == LLAMUX_REQ_QUEUED;
+
+	if (lx.nr_pending + lx.nr_inflight - frees >= max_queue ||
+	    user->queued - frees >= max_queue_per_uid)
+		return -EBUSY;
+	return 0;
+}
+
+/*
+ * Appends to the answer, charged to its user (and, by GFP_KERNEL_ACCOUNT
+ * under the writer's memory cgroup, to that cgroup) even though the daemon
+ * sends it.  Text is bounded by max_answer_bytes (EFBIG) and the memory
+ * limits (EDQUOT, ENOBUFS); an error line (error_line) is always added.
+ */
 static int llamux_answer_append(struct llamux_req *req, const char *data,
-				size_t len, size_t limit)
+				size_t len, bool error_line)
 {
 	size_t need = req->answer_len + len;
+	struct mem_cgroup *old_memcg;
+	char *grown;
+	size_t cap;
+	int ret;
 
-	if (need > limit)
+	if (!error_line && need > max_answer_bytes)
 		return -EFBIG;
 	if (need > req->answer_cap) {
-		size_t cap = max_t(size_t, roundup_pow_of_two(need), 256);
-		char *grown = kvmalloc(cap, GFP_KERNEL);
-
-		if (!grown)
+		cap = max_t(size_t, roundup_pow_of_two(need), 256);
+		ret = llamux_charge(req->user, cap - req->answer_cap,
+				    error_line);
+		if (ret)
+			return ret;
+		old_memcg = set_active_memcg(req->memcg);
+		grown = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
+		set_active_memcg(old_memcg);
+		if (!grown) {
+			llamux_uncharge(req->user, cap - req->answer_cap);
 			return -ENOMEM;
+		}
 		if (req->answer_len)
 			memcpy(grown, req->answer, req->answer_len);
 		kvfree(req->answer);
@@ -241,15 +414,15 @@ static void llamux_finish(struct llamux_req *req, const char *msg,
 		return;
 	if (msg) {
 		/* Errors may exceed max_answer_bytes by one short line. */
-		size_t limit = SIZE_MAX;
-
 		if (req->answer_len && req->answer[req->answer_len - 1] != '\n')
-			llamux_answer_append(req, "\n", 1, limit);
-		llamux_answer_append(req, prefix, sizeof(prefix) - 1, limit);
-		llamux_answer_append(req, msg, msg_len, limit);
-		llamux_answer_append(req, "\n", 1, limit);
+			llamux_answer_append(req, "\n", 1, true);
+		llamux_answer_append(req, prefix, sizeof(prefix) - 1, true);
+		llamux_answer_append(req, msg, msg_len, true);
+		llamux_answer_append(req, "\n", 1, true);
 	}
 	WRITE_ONCE(req->finished, true);
+	/* The daemon will not be given it again. */
+	llamux_drop_payload(req);
 	wake_up_all(&req->wait);
 }
 
@@ -270,6 +443,7 @@ static bool llamux_cancel(struct llamux_req *req, const char *msg)
 	case LLAMUX_REQ_QUEUED:
 		list_del_init(&req->node);
 		WRITE_ONCE(lx.nr_pending, lx.nr_pending - 1);
+		llamux_unqueued(req);
 		req->state = LLAMUX_REQ_DONE;
 		llamux_finish_str(req, msg);
 		llamux_req_put(req);	/* the queue's reference */
@@ -298,6 +472,7 @@ static void llamux_retire(struct llamux_req *req)
 	}
 	list_del_init(&req->node);
 	lx.nr_inflight--;
+	llamux_unqueued(req);
 	req->state = LLAMUX_REQ_DONE;
 	llamux_req_put(req);		/* the in-flight list's reference */
 }
@@ -316,48 +491,69 @@ static struct llamux_req *llamux_inflight_find(u64 id)
 
 struct llamux_prompt_writer {
 	struct mutex lock;		/* writes to one file may race */
-	kuid_t uid;
+	struct llamux_user *user;	/* holds a reference on it */
+	struct mem_cgroup *memcg;	/* the opener's, for the request */
 	kgid_t gid;
 	pid_t pid;
 	char *buf;
 	size_t len;
 	size_t cap;
-	bool too_big;			/* EFBIG happened: submit nothing */
+	/* A write failed (EFBIG, EBUSY, EDQUOT...): later ones fail alike. */
+	int error;
 };
 
 /*
- * Opening reserves a queue slot, so a full queue fails here, not silently at
- * close.
+ * An open prompt file holds no queue slot: the prompt counts when it is
+ * submitted.  A full queue, a uid over its limits or too many uids fail
+ * here already (EBUSY, EDQUOT, ENOBUFS, EUSERS), and again at each write,
+ * so that a writer learns it before close.
  */
 static int llamux_prompt_open(struct inode *inode, struct file *file)
 {
 	struct llamux_prompt_writer *pw;
+	struct llamux_user *user;
 	int ret = 0;
 
 	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) != FMODE_WRITE)
 		return -EINVAL;
-	pw = kzalloc(sizeof(*pw), GFP_KERNEL);
+	pw = kzalloc(sizeof(*pw), GFP_KERNEL_ACCOUNT);
 	if (!pw)
 		return -ENOMEM;
 	mutex_init(&pw->lock);
-	pw->uid = file->f_cred->fsuid;
 	pw->gid = file->f_cred->fsgid;
 	pw->pid = task_tgid_nr(current);
 
 	mutex_lock(&lx.lock);
 	if (lx.dying) {
 		ret = -ENODEV;
-	} else if (llamux_outstanding() >= max_queue) {
-		lx.count.rejected++;
-		ret = -EBUSY;
-	} else {
-		lx.nr_writing++;
+		goto unlock;
 	}
+	user = llamux_user_get(file->f_cred->fsuid);
+	if (IS_ERR(user)) {
+		ret = PTR_ERR(user);
+		goto rejected;
+	}
+	ret = llamux_queue_room(user);
+	if (!ret)
+		ret = llamux_fits(user, sizeof(*pw) + llamux_submit_cost(user));
+	if (!ret)
+		ret = llamux_charge(user, sizeof(*pw), false);
+	if (ret) {
+		llamux_user_put(user);
+		goto rejected;
+	}
+	pw->user = user;
+	lx.nr_writing++;
+	goto unlock;
+rejected:
+	lx.count.rejected++;
+unlock:
 	mutex_unlock(&lx.lock);
 	if (ret) {
 		kfree(pw);
 		return ret;
 	}
+	pw->memcg = get_mem_cgroup_from_mm(current->mm);
 	file->private_data = pw;
 	return nonseekable_open(inode, file);
 }
@@ -366,24 +562,43 @@ static ssize_t llamux_prompt_write(struct file *file, const char __user *ubuf,
 				   size_t count, loff_t *ppos)
 {
 	struct llamux_prompt_writer *pw = file->private_data;
-	ssize_t ret = count;
+	size_t cap = 0;
+	char *grown;
+	ssize_t ret;
 
 	mutex_lock(&pw->lock);
-	if (pw->too_big || count > max_prompt_bytes - pw->len) {
-		/* None of this prompt is submitted: no silent truncation. */
-		pw->too_big = true;
-		ret = -EFBIG;
+	if (pw->error) {
+		ret = pw->error;
 		goto out;
 	}
+	if (count > max_prompt_bytes - pw->len) {
+		ret = -EFBIG;
+		goto failed;
+	}
 	if (pw->len + count > pw->cap) {
-		size_t cap = max_t(size_t, 2 * pw->cap, pw->len + count);
-		char *grown;
-
-		cap = min_t(size_t, cap, max_prompt_bytes);
-		grown = kvmalloc(max_t(size_t, cap, 1), GFP_KERNEL);
+		cap = max_t(size_t, 2 * pw->cap, pw->len + count);
+		cap = max_t(size_t, min_t(size_t, cap, max_prompt_bytes), 1);
+	}
+	mutex_lock(&lx.lock);
+	ret = llamux_queue_room(pw->user);
+	if (!ret && cap)
+		ret = llamux_fits(pw->user, cap - pw->cap +
+				  llamux_submit_cost(pw->user));
+	if (!ret && cap)
+		ret = llamux_charge(pw->user, cap - pw->cap, false);
+	if (ret)
+		lx.count.rejected++;
+	mutex_unlock(&lx.lock);
+	if (ret)
+		goto failed;
+	if (cap) {
+		grown = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
 		if (!grown) {
+			mutex_lock(&lx.lock);
+			llamux_uncharge(pw->user, cap - pw->cap);
+			mutex_unlock(&lx.lock);
 			ret = -ENOMEM;
-			goto out;
+			goto failed;
 		}
 		if (pw->len)
 			memcpy(grown, pw->buf, pw->len);
@@ -393,34 +608,57 @@ static ssize_t llamux_prompt_write(struct file *file, const char __user *ubuf,
 	}
 	if (copy_from_user(pw->buf + pw->len, ubuf, count)) {
 		ret = -EFAULT;
-		goto out;
+		goto failed;
 	}
 	pw->len += count;
+	ret = count;
+	goto out;
+failed:
+	/* None of this prompt is submitted: no silent truncation. */
+	pw->error = ret;
 out:
 	mutex_unlock(&pw->lock);
 	return ret;
 }
 
+/*
+ * A new request of pw's user, with the payload when it is to be queued.
+ * Called with lx.lock held; charged to the user (force: the prompt's bytes
+ * were charged as they were written).
+ */
 static struct llamux_req *llamux_req_new(struct llamux_prompt_writer *pw,
-					 const struct llamux_user *user)
+					 bool with_payload)
 {
-	struct llamux_req *req = kzalloc(sizeof(*req), GFP_KERNEL);
-	u32 settings_len = user ? user->settings_len : 0;
+	struct llamux_user *user = pw->user;
+	u32 settings_len = with_payload ? user->settings_len : 0;
+	struct mem_cgroup *old_memcg = set_active_memcg(pw->memcg);
+	struct llamux_req *req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 
+	if (req && with_payload) {
+		req->payload = kvmalloc(settings_len + pw->len,
+					GFP_KERNEL_ACCOUNT);
+		if (!req->payload) {
+			kfree(req);
+			req = NULL;
+		}
+	}
+	set_active_memcg(old_memcg);
 	if (!req)
 		return NULL;
-	req->payload = kvmalloc(settings_len + pw->len, GFP_KERNEL);
-	if (!req->payload) {
-		kfree(req);
-		return NULL;
+	if (with_payload) {
+		if (settings_len)
+			memcpy(req->payload, user->settings, settings_len);
+		memcpy(req->payload + settings_len, pw->buf, pw->len);
+		req->settings_len = settings_len;
+		req->payload_len = settings_len + pw->len;
 	}
-	if (settings_len)
-		memcpy(req->payload, user->settings, settings_len);
-	memcpy(req->payload + settings_len, pw->buf, pw->len);
-	req->settings_len = settings_len;
-	req->payload_len = settings_len + pw->len;
+	llamux_charge(user, sizeof(*req) + req->payload_len, true);
+	req->user = user;
+	user->refs++;
+	req->memcg = pw->memcg;
+	pw->memcg = NULL;
 	kref_init(&req->ref);
-	req->uid = pw->uid;
+	req->uid = user->uid;
 	req->gid = pw->gid;
 	req->pid = pw->pid;
 	INIT_LIST_HEAD(&req->node);
@@ -430,11 +668,16 @@ static struct llamux_req *llamux_req_new(struct llamux_prompt_writer *pw,
 	return req;
 }
 
-/* Queues the prompt as its user's latest request.  Called with lx.lock held. */
+/*
+ * Queues the prompt as its user's latest request, superseding the one
+ * before.  If the queue filled up since the last write, the prompt becomes
+ * an answer that says so: never dropped silently.  Called with lx.lock held.
+ */
 static void llamux_submit(struct llamux_prompt_writer *pw)
 {
-	struct llamux_user *user = llamux_user_get(pw->uid);
-	struct llamux_req *req = user ? llamux_req_new(pw, user) : NULL;
+	struct llamux_user *user = pw->user;
+	int room = llamux_queue_room(user);
+	struct llamux_req *req = llamux_req_new(pw, !room);
 
 	if (!req) {
 		lx.count.rejected++;
@@ -449,9 +692,16 @@ static void llamux_submit(struct llamux_prompt_writer *pw)
 		llamux_req_put(user->latest);
 	}
 	user->latest = req;		/* the initial reference */
+	if (room) {
+		req->state = LLAMUX_REQ_DONE;
+		llamux_finish_str(req, "queue full: prompt not submitted");
+		lx.count.rejected++;
+		return;
+	}
 	kref_get(&req->ref);
 	list_add_tail(&req->node, &lx.pending);
 	WRITE_ONCE(lx.nr_pending, lx.nr_pending + 1);
+	user->queued++;
 	lx.count.submitted++;
 	wake_up(&lx.daemon_wait);
 	pr_debug("request %llu queued: uid %u, %u settings + %zu prompt bytes\n",
@@ -466,10 +716,13 @@ static int llamux_prompt_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&lx.lock);
 	lx.nr_writing--;
-	if (!lx.dying && !pw->too_big && pw->len)
+	if (!lx.dying && !pw->error && pw->len)
 		llamux_submit(pw);
+	llamux_uncharge(pw->user, sizeof(*pw) + pw->cap);
+	llamux_user_put(pw->user);
 	mutex_unlock(&lx.lock);
 	kvfree(pw->buf);
+	mem_cgroup_put(pw->memcg);
 	kfree(pw);
 	return 0;
 }
@@ -481,6 +734,53 @@ static const struct proc_ops llamux_prompt_ops = {
 };
 
 /* ---- /proc/llamux/generate ----------------------------------------- */
+
+/*
+ * Answers read to the end stay their user's latest for keep_answer_secs,
+ * then go (a newer prompt replaces them sooner); an idle user goes with
+ * them.  One delayed work scans all users.
+ */
+static void llamux_reap(struct work_struct *work)
+{
+	unsigned long keep = (unsigned long)keep_answer_secs * HZ, next = 0;
+	struct llamux_user *user;
+	struct hlist_node *tmp;
+	struct llamux_req *req;
+	int bkt;
+
+	mutex_lock(&lx.lock);
+	if (lx.dying)
+		goto out;
+	hash_for_each_safe(lx.users, bkt, tmp, user, node) {
+		req = user->latest;
+		if (!req || !req->read_to_end)
+			continue;
+		if (time_before(jiffies, req->read_at + keep)) {
+			unsigned long left = req->read_at + keep - jiffies;
+
+			if (!next || left < next)
+				next = left;
+			continue;
+		}
+		user->latest = NULL;
+		lx.count.expired++;
+		llamux_req_put(req);	/* may free user */
+	}
+	if (next)
+		schedule_delayed_work(&lx.reaper, next);
+out:
+	mutex_unlock(&lx.lock);
+}
+
+/* A reader got EOF: the answer may be dropped keep_answer_secs from now. */
+static void llamux_read_to_end(struct llamux_req *req)
+{
+	req->read_to_end = true;
+	req->read_at = jiffies;
+	if (!lx.dying)
+		schedule_delayed_work(&lx.reaper,
+				      (unsigned long)keep_answer_secs * HZ);
+}
 
 /*
  * An open generate file follows the latest request its opener's fsuid had
@@ -501,6 +801,7 @@ static int llamux_generate_open(struct inode *inode, struct file *file)
 		if (user && user->latest) {
 			req = user->latest;
 			kref_get(&req->ref);
+			req->readers++;
 		}
 	}
 	mutex_unlock(&lx.lock);
@@ -532,29 +833,31 @@ static ssize_t llamux_generate_read(struct file *file, char __user *ubuf,
 		if ((size_t)*ppos < req->answer_len)
 			break;
 		if (req->finished) {
+			if (!req->read_to_end && keep_answer_secs)
+				llamux_read_to_end(req);
 			mutex_unlock(&lx.lock);
 			return 0;
 		}
-		mutex_unlock(&lx.lock);
-		if (file->f_flags & O_NONBLOCK)
+		if (file->f_flags & O_NONBLOCK) {
+			mutex_unlock(&lx.lock);
 			return -EAGAIN;
+		}
+		req->watched = true;
+		mutex_unlock(&lx.lock);
+		/*
+		 * A signal only interrupts the wait.  A reader killed here
+		 * closes its file, and the last close cancels the work.
+		 */
 		ret = wait_event_interruptible(req->wait,
 					       llamux_answer_ready(req, *ppos));
-		if (ret) {
-			/* Only a dying reader stops the work. */
-			if (fatal_signal_pending(current)) {
-				mutex_lock(&lx.lock);
-				if (llamux_cancel(req, "cancelled"))
-					lx.count.cancelled++;
-				mutex_unlock(&lx.lock);
-			}
+		if (ret)
 			return ret;
-		}
 	}
 	/* Holding lx.lock: copy to a bounce buffer, never to user memory. */
+	req->watched = true;
 	n = min3(count, req->answer_len - (size_t)*ppos,
 		 (size_t)LLAMUX_READ_CHUNK);
-	bounce = kmalloc(n, GFP_KERNEL);
+	bounce = kmalloc(n, GFP_KERNEL_ACCOUNT);
 	if (bounce)
 		memcpy(bounce, req->answer + *ppos, n);
 	mutex_unlock(&lx.lock);
@@ -569,12 +872,23 @@ static ssize_t llamux_generate_read(struct file *file, char __user *ubuf,
 	return n;
 }
 
+/*
+ * When the last generate file of an unfinished request closes, nobody reads
+ * the answer (`head -c 100 generate`, a killed reader): cancel it.  While
+ * another reader has it open, it goes on.  Files that only got EAGAIN do
+ * not count, so polling with O_NONBLOCK and reopening cancels nothing.
+ */
 static int llamux_generate_release(struct inode *inode, struct file *file)
 {
 	struct llamux_req *req = file->private_data;
 
-	if (req)
-		llamux_req_put(req);
+	if (!req)
+		return 0;
+	mutex_lock(&lx.lock);
+	if (!--req->readers && req->watched && llamux_cancel(req, "cancelled"))
+		lx.count.cancelled++;
+	llamux_req_put(req);
+	mutex_unlock(&lx.lock);
 	return 0;
 }
 
@@ -588,49 +902,69 @@ static const struct proc_ops llamux_generate_ops = {
 
 struct llamux_config_file {
 	struct mutex lock;		/* writes to one file may race */
-	kuid_t uid;
+	struct llamux_user *user;	/* holds a reference on it */
 	char *snapshot;			/* the settings at open, for reads */
 	size_t snapshot_len;
 	char *buf;			/* what was written, set on close */
 	size_t len;
 	bool writing;
 	bool too_big;
+	size_t charged;			/* bytes charged to the user */
 };
 
+/*
+ * An open config file costs its uid what it holds (a 4 KiB buffer to
+ * write into, a copy of the settings to read): EDQUOT past the limit.
+ */
 static int llamux_config_open(struct inode *inode, struct file *file)
 {
-	struct llamux_config_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);
-	struct llamux_user *user;
+	struct llamux_config_file *cf = kzalloc(sizeof(*cf),
+						GFP_KERNEL_ACCOUNT);
+	struct llamux_user *user = NULL;
 	int ret = 0;
 
 	if (!cf)
 		return -ENOMEM;
 	mutex_init(&cf->lock);
-	cf->uid = file->f_cred->fsuid;
 	if (file->f_mode & FMODE_WRITE) {
 		cf->writing = true;
-		cf->buf = kmalloc(LLAMUX_MAX_SETTINGS, GFP_KERNEL);
+		cf->buf = kmalloc(LLAMUX_MAX_SETTINGS, GFP_KERNEL_ACCOUNT);
 		if (!cf->buf)
 			ret = -ENOMEM;
 	}
 	mutex_lock(&lx.lock);
-	if (lx.dying)
+	if (!ret && lx.dying)
 		ret = -ENODEV;
-	user = llamux_user_find(cf->uid);
-	if (!ret && (file->f_mode & FMODE_READ) && user && user->settings_len) {
+	if (!ret) {
+		user = llamux_user_get(file->f_cred->fsuid);
+		if (IS_ERR(user)) {
+			ret = PTR_ERR(user);
+			user = NULL;
+		}
+	}
+	if (!ret && (file->f_mode & FMODE_READ) && user->settings_len) {
 		cf->snapshot = kmemdup(user->settings, user->settings_len,
-				       GFP_KERNEL);
+				       GFP_KERNEL_ACCOUNT);
 		if (cf->snapshot)
 			cf->snapshot_len = user->settings_len;
 		else
 			ret = -ENOMEM;
 	}
+	if (!ret) {
+		cf->charged = sizeof(*cf) + cf->snapshot_len +
+			      (cf->buf ? LLAMUX_MAX_SETTINGS : 0);
+		ret = llamux_charge(user, cf->charged, false);
+	}
+	if (ret && user)
+		llamux_user_put(user);
 	mutex_unlock(&lx.lock);
 	if (ret) {
+		kfree(cf->snapshot);
 		kfree(cf->buf);
 		kfree(cf);
 		return ret;
 	}
+	cf->user = user;
 	file->private_data = cf;
 	return 0;
 }
@@ -665,25 +999,31 @@ static ssize_t llamux_config_write(struct file *file, const char __user *ubuf,
 
 /*
  * What was written replaces the user's settings on close; a writer that
- * wrote nothing clears them.
+ * wrote nothing clears them (and a user with no other state is freed).
  */
 static int llamux_config_release(struct inode *inode, struct file *file)
 {
 	struct llamux_config_file *cf = file->private_data;
-	struct llamux_user *user;
+	struct llamux_user *user = cf->user;
+	char *settings = NULL;
 
-	if (cf->writing && !cf->too_big) {
-		mutex_lock(&lx.lock);
-		user = llamux_user_get(cf->uid);
-		if (user) {
-			kfree(user->settings);
-			user->settings = cf->len ? cf->buf : NULL;
-			user->settings_len = cf->len;
-			if (cf->len)
-				cf->buf = NULL;
-		}
-		mutex_unlock(&lx.lock);
+	if (cf->writing && !cf->too_big && cf->len) {
+		/* Keep no more than was written; else the whole buffer. */
+		settings = kmemdup(cf->buf, cf->len, GFP_KERNEL_ACCOUNT);
+		if (!settings)
+			swap(settings, cf->buf);
 	}
+	mutex_lock(&lx.lock);
+	if (cf->writing && !cf->too_big) {
+		llamux_uncharge(user, user->settings_len);
+		kfree(user->settings);
+		user->settings = settings;
+		user->settings_len = cf->len;
+		llamux_charge(user, cf->len, true);
+	}
+	llamux_uncharge(user, cf->charged);
+	llamux_user_put(user);
+	mutex_unlock(&lx.lock);
 	kfree(cf->buf);
 	kfree(cf->snapshot);
 	kfree(cf);
@@ -712,8 +1052,9 @@ static int llamux_status_show(struct seq_file *m, void *v)
 	else
 		seq_puts(m, "daemon: not attached\n");
 	seq_printf(m, "protocol: %u\n", LLAMUX_PROTO_VERSION);
-	seq_printf(m, "queue: %u waiting, %u answering, %u being written, limit %u\n",
-		   lx.nr_pending, lx.nr_inflight, lx.nr_writing, max_queue);
+	seq_printf(m, "queue: %u waiting, %u answering, %u being written, limit %u, %u per uid\n",
+		   lx.nr_pending, lx.nr_inflight, lx.nr_writing, max_queue,
+		   max_queue_per_uid);
 	seq_printf(m, "requests: %llu submitted, %llu answered, %llu failed, %llu cancelled, %llu superseded, %llu aborted, %llu rejected\n",
 		   lx.count.submitted, lx.count.answered, lx.count.failed,
 		   lx.count.cancelled, lx.count.superseded, lx.count.aborted,
@@ -721,6 +1062,11 @@ static int llamux_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "live requests: %d\n", atomic_read(&llamux_live_reqs));
 	seq_printf(m, "limits: prompt %u bytes, answer %u bytes\n",
 		   max_prompt_bytes, max_answer_bytes);
+	seq_printf(m, "memory: %zu bytes held for %u users; limits %u bytes per uid, %u in all, %u users\n",
+		   lx.bytes, lx.nr_users, max_user_bytes, max_total_bytes,
+		   max_users);
+	seq_printf(m, "kept answers: %u s after they are read to the end, %llu dropped so far\n",
+		   keep_answer_secs, lx.count.expired);
 	seq_printf(m, "answers: %llu prompt tokens, %llu generated tokens in total",
 		   lx.total.prompt_tokens, lx.total.generated_tokens);
 	if (lx.total.timed_ms) {
@@ -745,6 +1091,7 @@ static int llamux_status_show(struct seq_file *m, void *v)
 	} else {
 		seq_puts(m, "your request: none\n");
 	}
+	seq_printf(m, "your memory: %zu bytes\n", user ? user->bytes : 0);
 	if (lx.daemon_status_len) {
 		seq_puts(m, "daemon status:\n");
 		seq_write(m, lx.daemon_status, lx.daemon_status_len);
@@ -806,7 +1153,8 @@ static int llamux_dev_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&lx.lock);
 	list_for_each_entry_safe(req, tmp, &lx.inflight, node) {
-		if (req->state == LLAMUX_REQ_TAKEN && !req->started) {
+		if (req->state == LLAMUX_REQ_TAKEN && !req->started &&
+		    req->payload) {
 			/* The in-flight list's reference moves with it. */
 			list_move_tail(&req->node, &unstarted);
 			lx.nr_inflight--;
@@ -894,13 +1242,17 @@ static ssize_t llamux_send_cancel(char __user *ubuf, size_t count)
 
 /*
  * Hands the oldest queued request to the daemon.  Called with lx.lock held;
- * drops it.
+ * drops it.  While the payload is copied, this function owns it (the
+ * request's pointer is NULL), so a cancel meanwhile cannot free it.
  */
 static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 {
 	struct llamux_req *req;
 	struct llamux_req_hdr hdr;
+	char *payload;
 	size_t size;
+	bool fault;
+	u64 id;
 
 	req = list_first_entry(&lx.pending, struct llamux_req, node);
 	size = sizeof(hdr) + req->payload_len;
@@ -913,15 +1265,26 @@ static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 	lx.nr_inflight++;
 	req->state = LLAMUX_REQ_TAKEN;
 	kref_get(&req->ref);
+	id = req->id;
+	payload = req->payload;
+	req->payload = NULL;
 	mutex_unlock(&lx.lock);
 
-	/* The payload is immutable and our reference keeps it alive. */
 	llamux_fill_hdr(&hdr, LLAMUX_MSG_REQUEST, req, req->payload_len);
-	if (copy_to_user(ubuf, &hdr, sizeof(hdr)) ||
-	    copy_to_user(ubuf + sizeof(hdr), req->payload, req->payload_len)) {
+	fault = copy_to_user(ubuf, &hdr, sizeof(hdr)) ||
+		copy_to_user(ubuf + sizeof(hdr), payload, req->payload_len);
+
+	mutex_lock(&lx.lock);
+	if (req->state == LLAMUX_REQ_TAKEN && !req->started) {
+		/* Kept until started, for a next daemon if this one dies. */
+		req->payload = payload;
+	} else {
+		kvfree(payload);
+		llamux_uncharge(req->user, req->payload_len);
+	}
+	if (fault) {
 		/* The daemon never saw it: back to the head of the queue. */
-		mutex_lock(&lx.lock);
-		if (req->state == LLAMUX_REQ_TAKEN) {
+		if (req->state == LLAMUX_REQ_TAKEN && req->payload) {
 			list_move(&req->node, &lx.pending);
 			lx.nr_inflight--;
 			WRITE_ONCE(lx.nr_pending, lx.nr_pending + 1);
@@ -929,13 +1292,12 @@ static ssize_t llamux_send_request(char __user *ubuf, size_t count)
 		} else if (req->state == LLAMUX_REQ_CANCELLING) {
 			llamux_retire(req);
 		}
-		mutex_unlock(&lx.lock);
-		llamux_req_put(req);
-		return -EFAULT;
 	}
-	pr_debug("request %llu taken by the daemon (%zu bytes)\n",
-		 req->id, size);
 	llamux_req_put(req);
+	mutex_unlock(&lx.lock);
+	if (fault)
+		return -EFAULT;
+	pr_debug("request %llu taken by the daemon (%zu bytes)\n", id, size);
 	return size;
 }
 
@@ -1019,17 +1381,29 @@ static int llamux_reply_token(struct llamux_req *req, const char *text, u32 len)
 {
 	int ret;
 
+	/* Started: it will not be handed out again, the payload can go. */
 	req->started = true;
+	llamux_drop_payload(req);
 	/* Cancelled, and the daemon has not seen the CANCEL yet: drop it. */
 	if (req->state != LLAMUX_REQ_TAKEN || !len)
 		return 0;
-	ret = llamux_answer_append(req, text, len, max_answer_bytes);
-	if (ret == -EFBIG) {
+	ret = llamux_answer_append(req, text, len, false);
+	switch (ret) {
+	case 0:
+		break;
+	case -EFBIG:
 		llamux_cancel(req, "answer too long");
 		lx.count.failed++;
 		return 0;
-	}
-	if (ret) {
+	case -EDQUOT:
+		llamux_cancel(req, "answer over this uid's memory limit");
+		lx.count.failed++;
+		return 0;
+	case -ENOBUFS:
+		llamux_cancel(req, "answer over the memory limit of all uids");
+		lx.count.failed++;
+		return 0;
+	default:
 		llamux_cancel(req, "out of memory");
 		lx.count.failed++;
 		return ret;
@@ -1101,7 +1475,7 @@ static int llamux_reply_status(const char *text, u32 len)
 	if (len > LLAMUX_MAX_STATUS)
 		return -EINVAL;
 	if (len) {
-		copy = kmemdup(text, len, GFP_KERNEL);
+		copy = kmemdup(text, len, GFP_KERNEL_ACCOUNT);
 		if (!copy)
 			return -ENOMEM;
 	}
@@ -1234,6 +1608,48 @@ static struct miscdevice llamux_misc = {
 
 /* ---- load and unload ----------------------------------------------- */
 
+/*
+ * Frees what is left once no file is open and no daemon attached: at unload,
+ * or when init fails after the proc files appeared.
+ */
+static void llamux_teardown(void)
+{
+	struct llamux_req *req, *tmp;
+	struct llamux_user *user;
+	struct hlist_node *htmp;
+	int bkt, leaked;
+
+	cancel_delayed_work_sync(&lx.reaper);
+	mutex_lock(&lx.lock);
+	list_for_each_entry_safe(req, tmp, &lx.pending, node) {
+		list_del_init(&req->node);
+		WRITE_ONCE(lx.nr_pending, lx.nr_pending - 1);
+		llamux_unqueued(req);
+		llamux_req_put(req);
+	}
+	hash_for_each_safe(lx.users, bkt, htmp, user, node) {
+		user->refs++;		/* keep it until its state is gone */
+		req = user->latest;
+		user->latest = NULL;
+		if (req)
+			llamux_req_put(req);
+		llamux_uncharge(user, user->settings_len);
+		kfree(user->settings);
+		user->settings = NULL;
+		user->settings_len = 0;
+		llamux_user_put(user);
+	}
+	WARN(lx.nr_users, "llamux: %u user records leaked at unload\n",
+	     lx.nr_users);
+	kfree(lx.daemon_status);
+	lx.daemon_status = NULL;
+	lx.daemon_status_len = 0;
+	mutex_unlock(&lx.lock);
+	WARN_ON(!list_empty(&lx.inflight) || !list_empty(&lx.cancels));
+	leaked = atomic_read(&llamux_live_reqs);
+	WARN(leaked, "llamux: %d request objects leaked at unload\n", leaked);
+}
+
 static int __init llamux_init(void)
 {
 	int ret;
@@ -1248,9 +1664,21 @@ static int __init llamux_init(void)
 		pr_err("max_prompt_bytes must be 1..%u\n", LLAMUX_MAX_PROMPT);
 		return -EINVAL;
 	}
-	if (!max_queue || !max_answer_bytes) {
-		pr_err("max_queue and max_answer_bytes must be positive\n");
+	if (!max_queue || !max_queue_per_uid || !max_answer_bytes ||
+	    !max_user_bytes || !max_total_bytes || !max_users) {
+		pr_err("max_queue, max_queue_per_uid, max_answer_bytes, max_user_bytes, max_total_bytes and max_users must be positive\n");
 		return -EINVAL;
+	}
+	max_queue_per_uid = min(max_queue_per_uid, max_queue);
+	if (max_answer_bytes > LLAMUX_MAX_ANSWER) {
+		pr_warn("max_answer_bytes=%u clamped to %u\n", max_answer_bytes,
+			LLAMUX_MAX_ANSWER);
+		max_answer_bytes = LLAMUX_MAX_ANSWER;
+	}
+	if (keep_answer_secs > LLAMUX_MAX_KEEP_SECS) {
+		pr_warn("keep_answer_secs=%u clamped to %u\n", keep_answer_secs,
+			LLAMUX_MAX_KEEP_SECS);
+		keep_answer_secs = LLAMUX_MAX_KEEP_SECS;
 	}
 	mutex_init(&lx.lock);
 	INIT_LIST_HEAD(&lx.pending);
@@ -1258,6 +1686,9 @@ static int __init llamux_init(void)
 	INIT_LIST_HEAD(&lx.cancels);
 	init_waitqueue_head(&lx.daemon_wait);
 	hash_init(lx.users);
+	INIT_DELAYED_WORK(&lx.reaper, llamux_reap);
+	/* Nothing can be opened before init has succeeded. */
+	lx.dying = true;
 
 	/*
 	 * prompt and config are writable by everyone on purpose: all state
@@ -1276,21 +1707,25 @@ static int __init llamux_init(void)
 	ret = misc_register(&llamux_misc);
 	if (ret)
 		goto fail;
-	pr_info("loaded: protocol %u, max_prompt_bytes=%u max_queue=%u max_answer_bytes=%u\n",
+	mutex_lock(&lx.lock);
+	lx.dying = false;
+	mutex_unlock(&lx.lock);
+	pr_info("loaded: protocol %u, max_prompt_bytes=%u max_queue=%u max_queue_per_uid=%u max_answer_bytes=%u max_user_bytes=%u max_total_bytes=%u max_users=%u keep_answer_secs=%u\n",
 		LLAMUX_PROTO_VERSION, max_prompt_bytes, max_queue,
-		max_answer_bytes);
+		max_queue_per_uid, max_answer_bytes, max_user_bytes,
+		max_total_bytes, max_users, keep_answer_secs);
 	return 0;
 fail:
+	/* procfs waits for open files; then nothing may be left behind. */
 	proc_remove(lx.proc_dir);
+	llamux_teardown();
 	return ret;
 }
 
 static void __exit llamux_exit(void)
 {
-	struct llamux_req *req, *tmp;
 	struct llamux_user *user;
-	struct hlist_node *htmp;
-	int bkt, leaked;
+	int bkt;
 
 	/* No daemon is attached: its open file holds a module reference. */
 	misc_deregister(&llamux_misc);
@@ -1305,22 +1740,7 @@ static void __exit llamux_exit(void)
 
 	/* ...then procfs waits for them and releases every open file. */
 	proc_remove(lx.proc_dir);
-
-	list_for_each_entry_safe(req, tmp, &lx.pending, node) {
-		list_del_init(&req->node);
-		llamux_req_put(req);
-	}
-	hash_for_each_safe(lx.users, bkt, htmp, user, node) {
-		hash_del(&user->node);
-		if (user->latest)
-			llamux_req_put(user->latest);
-		kfree(user->settings);
-		kfree(user);
-	}
-	kfree(lx.daemon_status);
-	WARN_ON(!list_empty(&lx.inflight) || !list_empty(&lx.cancels));
-	leaked = atomic_read(&llamux_live_reqs);
-	WARN(leaked, "llamux: %d request objects leaked at unload\n", leaked);
+	llamux_teardown();
 	pr_info("unloaded\n");
 }
 

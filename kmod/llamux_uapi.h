@@ -30,7 +30,8 @@
  *   then EOF: readers always see errors as text, never as errno.
  *   STATUS (id 0, at most 4096 bytes) replaces the daemon's text in
  *   /proc/llamux/status.
- * - CANCEL: the reader died, or its uid wrote a newer prompt.  Readers have
+ * - CANCEL: every reader closed generate before the end (or was killed),
+ *   or its uid wrote a newer prompt.  Readers have
  *   already been given "llamux: cancelled" (or "superseded ..."); TOKENs for
  *   the id are accepted and dropped until the daemon ends it with DONE
  *   (stop_reason LLAMUX_STOP_CANCEL) or ERROR, which it must still send.

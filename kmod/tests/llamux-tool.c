@@ -17,6 +17,10 @@
  *   llamux-tool read-alarm PATH SECONDS
  *	read to EOF with a SIGALRM handler (no SA_RESTART) firing after
  *	SECONDS; reports "read: EINTR" when it interrupts
+ *   llamux-tool pin DIR N SIZE
+ *	N times: write a SIZE-byte prompt to DIR/prompt, then open
+ *	DIR/generate and keep it open; prints "pinned K of N" (and the first
+ *	refusal, "refused at I: <step>: ENAME"), then "holding" and sleeps
  *
  * Output: "ok" or "<step>: ENAME" on stderr; exit status 0 only on success.
  */
@@ -104,6 +108,49 @@ static int read_alarm(const char *path, int seconds)
 	}
 }
 
+/* Loads the module's memory: many prompts, each with its answer held open. */
+static int pin(const char *dir, long n, size_t size)
+{
+	char prompt[512], generate[512], *buf = malloc(size ? size : 1);
+	long pinned = 0, refused = 0;
+
+	memset(buf, 'p', size);
+	snprintf(prompt, sizeof(prompt), "%s/prompt", dir);
+	snprintf(generate, sizeof(generate), "%s/generate", dir);
+	for (long i = 1; i <= n; i++) {
+		const char *step = "open prompt";
+		int fd = open(prompt, O_WRONLY);
+
+		if (fd >= 0) {
+			step = "write";
+			if (write(fd, buf, size) == (ssize_t)size) {
+				step = "close";
+				if (!close(fd))
+					fd = -2;
+			} else {
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (fd == -2) {
+			step = "open generate";
+			fd = open(generate, O_RDONLY);
+			if (fd >= 0) {
+				pinned++;
+				continue;
+			}
+		}
+		if (!refused++)
+			printf("refused at %ld: %s: %s\n", i, step,
+			       errname(errno));
+	}
+	printf("pinned %ld of %ld\nholding\n", pinned, n);
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char buf[65536];
@@ -146,6 +193,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "read-alarm"))
 		return read_alarm(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "pin"))
+		return pin(argv[2], atol(argv[3]), strtoul(argv[4], NULL, 10));
 	fprintf(stderr, "usage: see the comment at the top of llamux-tool.c\n");
 	return 2;
 }

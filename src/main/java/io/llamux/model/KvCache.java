@@ -193,45 +193,36 @@ public final class KvCache {
      * the accumulator kept in half precision as llama.cpp's flash attention keeps it (VKQ16).
      */
     void accumulateValueHalf(int layer, int t, int elem, int hd, float w, float[] acc) {
-        MemorySegment vs = values[layer];
-        long base = valueOffset(t, elem);
-        int bound = hd & ~7;
-        FloatVector pv = FloatVector.broadcast(F8, w);
-        int d = 0;
-        for (; d < bound; d += 8) {
-            roundToHalf(f16x8(vs, base + 2L * d).fma(pv, FloatVector.fromArray(F8, acc, d))).intoArray(acc, d);
-        }
-        for (; d < hd; d++) {
-            acc[d] = Float.float16ToFloat(Float.floatToFloat16(
-                    Math.fma(Float.float16ToFloat(vs.get(HALF, base + 2L * d)), w, acc[d])));
-        }
-    }
-
-    /** ggml_vec_scale_f16: {@code acc[d] = f16(acc[d] * a)}. */
-    static void scaleHalf(float[] acc, int hd, float a) {
-        int bound = hd & ~7;
-        int d = 0;
-        for (; d < bound; d += 8) {
-            roundToHalf(FloatVector.fromArray(F8, acc, d).mul(a)).intoArray(acc, d);
-        }
-        for (; d < hd; d++) {
-            acc[d] = Float.float16ToFloat(Float.floatToFloat16(acc[d] * a));
-        }
+        // Each lane is independent: FMA the whole head in float, then round it, is the same
+        // as rounding after each element's FMA.
+        accumulateValue(layer, t, elem, hd, w, acc);
+        scaleHalf(acc, hd, 1f);
     }
 
     private static final float HALF_MIN_NORMAL = 0x1p-14f;
 
     /**
-     * Each lane rounded to the nearest IEEE half, as a float: Veltkamp's split keeps 11
-     * significant bits for halves' normal range; below it, adding and removing 0.75 (whose ulp
-     * is 2^-24, the subnormal halves' spacing) rounds to the nearest subnormal half. (Values
-     * beyond 65504 would become infinite in a half; attention sums never get there.)
+     * ggml_vec_scale_f16: {@code acc[d] = f16(acc[d] * a)}, each lane rounded to the nearest
+     * IEEE half, as a float: Veltkamp's split keeps 11 significant bits for halves' normal
+     * range; below it, adding and removing 0.75 (whose ulp is 2^-24, the subnormal halves'
+     * spacing) rounds to the nearest subnormal half. (Values beyond 65504 would become
+     * infinite in a half; attention sums never get there.) Written out in the loop, not as a
+     * helper returning a vector: C2 boxes a vector a call returns unless it inlines the call,
+     * and it does not inline a helper it already compiled on its own into a big method.
      */
-    static FloatVector roundToHalf(FloatVector x) {
-        FloatVector c = x.mul(8193f);
-        FloatVector normal = c.sub(c.sub(x));
-        FloatVector tiny = x.add(0.75f).sub(0.75f);
-        return normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL));
+    static void scaleHalf(float[] acc, int hd, float a) {
+        int bound = hd & ~7;
+        int d = 0;
+        for (; d < bound; d += 8) {
+            FloatVector x = FloatVector.fromArray(F8, acc, d).mul(a);
+            FloatVector c = x.mul(8193f);
+            FloatVector normal = c.sub(c.sub(x));
+            FloatVector tiny = x.add(0.75f).sub(0.75f);
+            normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL)).intoArray(acc, d);
+        }
+        for (; d < hd; d++) {
+            acc[d] = Float.float16ToFloat(Float.floatToFloat16(acc[d] * a));
+        }
     }
 
     /** Eight IEEE halves widened exactly (normal, subnormal, inf and NaN alike). */

@@ -9,7 +9,6 @@ import io.llamux.gguf.GgufFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class KvCacheTest {
@@ -25,7 +24,8 @@ class KvCacheTest {
                 // Magnitudes from 2^-30 (subnormal halves and below) to 2^15.
                 x[j] = (float) ((rnd.nextBoolean() ? 1 : -1) * Math.pow(2, rnd.nextDouble() * 45 - 30));
             }
-            KvCache.roundToHalf(FloatVector.fromArray(FloatVector.SPECIES_256, x, 0)).intoArray(got, 0);
+            System.arraycopy(x, 0, got, 0, 8);
+            KvCache.scaleHalf(got, 8, 1f);
             for (int j = 0; j < 8; j++) {
                 float want = Float.float16ToFloat(Float.floatToFloat16(x[j]));
                 assertEquals(Float.floatToIntBits(want) & 0x7FFFFFFF, Float.floatToIntBits(got[j]) & 0x7FFFFFFF,

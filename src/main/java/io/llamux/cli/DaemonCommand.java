@@ -186,7 +186,7 @@ public final class DaemonCommand implements Callable<Integer> {
             ModelMemory memory = ModelMemory.load(path, policy, progress);
             GgufFile gguf = null;
             try {
-                gguf = GgufFile.parse(path.toString(), memory.bytes());
+                gguf = GgufFile.parseOwnCopy(path.toString(), memory.bytes());
                 notifier.status("loading the weights");
                 return new Loaded(memory, gguf, Engine.load(gguf, options));
             } catch (IOException | RuntimeException e) {

@@ -55,8 +55,11 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Binds the model's tensors (nothing is copied: the weights stay in the mapped file) and
-     * allocates the KV cache and work buffers.
+     * Binds the model's tensors and allocates the KV cache and work buffers. Weights with a
+     * faster layout (RepackedFormat: Q4_0, ...) are rearranged: where they lie when the file
+     * is a writable copy ({@link GgufFile#parseOwnCopy}), otherwise into new memory, their
+     * pages of a mapped file then dropped from the resident set. The rest are used where the
+     * file maps them.
      *
      * @throws IllegalArgumentException when the model cannot be run (architecture, tensor
      *                                  missing or misshapen, unsupported type), with the reason
@@ -64,15 +67,15 @@ public final class Engine implements AutoCloseable {
     public static Engine load(GgufFile model, EngineOptions opts) {
         Tokenizer tokenizer = Tokenizer.fromGguf(model);
         int batch = opts.effectiveBatch();
-        ModelWeights weights = ModelWeights.load(model, new LinearFactory(batch));
-        ModelConfig c = weights.config;
-        if (tokenizer.vocabSize() != c.vocabSize()) {
-            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
-                    + " tokens but token_embd.weight has " + c.vocabSize() + " rows");
-        }
-        int context = opts.effectiveContext(c.contextLength());
         WorkerPool pool = new WorkerPool(opts.effectiveThreads());
         try {
+            ModelWeights weights = ModelWeights.load(model, new LinearFactory(batch, pool));
+            ModelConfig c = weights.config;
+            if (tokenizer.vocabSize() != c.vocabSize()) {
+                throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
+                        + " tokens but token_embd.weight has " + c.vocabSize() + " rows");
+            }
+            int context = opts.effectiveContext(c.contextLength());
             Transformer transformer = new Transformer(weights, pool, context, batch,
                     opts.effectiveCacheK(), opts.effectiveCacheV());
             String name = model.metadata().getString("general.name", fileName(model.source()));

@@ -73,6 +73,19 @@ public final class GgufFile implements AutoCloseable {
         return new GgufFile(sourceName, ro, null, new GgufParser(sourceName, ro).parse());
     }
 
+    /**
+     * As {@link #parse} for bytes that are the caller's own writable copy (the daemon's huge
+     * pages), which nothing reads but one engine loaded from this file: that engine
+     * rearranges weights where they lie instead of copying them (so the model is in memory
+     * once), and the tensors no longer hold GGUF layouts afterwards.
+     */
+    public static GgufFile parseOwnCopy(String sourceName, MemorySegment bytes) throws GgufException {
+        if (bytes.isReadOnly()) {
+            throw new IllegalArgumentException(sourceName + ": a read-only segment is not a writable copy");
+        }
+        return new GgufFile(sourceName, bytes, null, new GgufParser(sourceName, bytes).parse());
+    }
+
     /** The file path or name, as error messages show it. */
     public String source() {
         return source;

@@ -68,6 +68,11 @@ public abstract class Linear {
     /** As {@link #matmul(float[], int, float[], WorkerPool)}, writing from {@code y[yOff]}. */
     public final void matmul(float[] x, int batch, float[] y, int yOff, WorkerPool pool) {
         prepare(x, batch);
+        split(batch, y, yOff, pool);
+    }
+
+    /** Shares the rows of one matmul out over the pool's threads ({@link #computeRows} each). */
+    protected void split(int batch, float[] y, int yOff, WorkerPool pool) {
         task.batch = batch;
         task.y = y;
         task.yOff = yOff;

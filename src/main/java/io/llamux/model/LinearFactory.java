@@ -3,6 +3,7 @@ package io.llamux.model;
 import io.llamux.gguf.TensorInfo;
 import io.llamux.tensor.Activations;
 import io.llamux.tensor.GgmlType;
+import io.llamux.tensor.RepackedFormat;
 import io.llamux.tensor.WeightFormat;
 import io.llamux.tensor.WeightFormats;
 import java.lang.foreign.MemorySegment;
@@ -16,13 +17,21 @@ import java.util.Map;
  */
 public final class LinearFactory {
     private final int maxBatch;
+    private final WorkerPool pool;
     private final Map<String, Activations> buffers = new HashMap<>();
+    private final Map<String, int[]> repackedBuffers = new HashMap<>();
 
     public LinearFactory(int maxBatch) {
+        this(maxBatch, null);
+    }
+
+    /** {@code pool}, when not null, shares out the repacking of weights at load time. */
+    public LinearFactory(int maxBatch, WorkerPool pool) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("batch size must be positive: " + maxBatch);
         }
         this.maxBatch = maxBatch;
+        this.pool = pool;
     }
 
     public int maxBatch() {
@@ -40,6 +49,13 @@ public final class LinearFactory {
         }
         WeightFormat f = WeightFormats.require(t.type(), t.name());
         int cols = Math.toIntExact(t.ne(0));
+        RepackedFormat r = WeightFormats.repacked(t.type());
+        int rows = Math.toIntExact(t.rows());
+        if (r != null && RepackedLinear.fits(r, rows)) {
+            int[] acts = repackedBuffers.computeIfAbsent(r.type() + "/" + cols,
+                    k -> new int[RepackedLinear.activationInts(r, cols, maxBatch)]);
+            return new RepackedLinear(t, data, r, acts, pool);
+        }
         Activations acts = buffers.computeIfAbsent(f.activationType() + "/" + cols,
                 k -> new Activations(f.activationType(), cols, maxBatch));
         return new FormatLinear(t, data, f, acts);

@@ -26,6 +26,10 @@ final class Mem {
         return s.get(I16, off);
     }
 
+    static int u16(MemorySegment s, long off) {
+        return s.get(I16, off) & 0xFFFF;
+    }
+
     static int i32(MemorySegment s, long off) {
         return s.get(I32, off);
     }
@@ -45,6 +49,10 @@ final class Mem {
 
     static void putI16(MemorySegment s, long off, int v) {
         s.set(I16, off, (short) v);
+    }
+
+    static void putI32(MemorySegment s, long off, int v) {
+        s.set(I32, off, v);
     }
 
     static void putF32(MemorySegment s, long off, float v) {

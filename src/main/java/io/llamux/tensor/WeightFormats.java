@@ -17,7 +17,22 @@ public final class WeightFormats {
         }
     }
 
+    /** Types with a load-time layout for fast matmuls; the rest compute from the file's layout. */
+    private static final Map<GgmlType, RepackedFormat> REPACKED = new EnumMap<>(GgmlType.class);
+
+    static {
+        REPACKED.put(GgmlType.Q4_0, new Q4_0x8());
+    }
+
     private WeightFormats() {
+    }
+
+    /**
+     * The repacked layout for {@code type}, or null where there is none. {@code -Dllamux.repack=false}
+     * turns them all off (to compare against the file-layout kernels).
+     */
+    public static RepackedFormat repacked(GgmlType type) {
+        return Boolean.parseBoolean(System.getProperty("llamux.repack", "true")) ? REPACKED.get(type) : null;
     }
 
     /** Whether {@code type} can be used as a weight type. */

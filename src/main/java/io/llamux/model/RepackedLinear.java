@@ -1,0 +1,125 @@
+package io.llamux.model;
+
+import io.llamux.gguf.TensorInfo;
+import io.llamux.tensor.RepackedFormat;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight in its type's {@link RepackedFormat} layout, rearranged at load time. Where the
+ * model's bytes are this process's own writable copy (the daemon's huge pages), each group of
+ * rows is rearranged where it lies, which the formats allow by taking exactly the bytes of the
+ * rows they interleave; otherwise (a read-only mapping of the file) into new memory off the
+ * Java heap, and the file's pages are then dropped from this process's resident set (they stay
+ * in the page cache): llama.cpp unmaps what it repacked the same way. Either way the model
+ * takes its file's size in memory once.
+ *
+ * <p>Work is split over threads by groups of interleaved rows; a prompt runs every token
+ * through one group before the next, so the group's weights are read from memory once and
+ * from cache for the other tokens.
+ */
+final class RepackedLinear extends Linear {
+    private final RepackedFormat format;
+    private final int groupRows;
+    private final MemorySegment packed;
+    private final long groupBytes;
+    private final int[] acts;
+    private final int actInts;
+    private final Task task = new Task();
+
+    /**
+     * {@code acts} is shared by every weight of the same format and input length (matmuls run
+     * in turn). A writable {@code data} is rewritten (see GgufFile.parseOwnCopy).
+     */
+    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, int[] acts, WorkerPool pool) {
+        super(t, MemorySegment.NULL);
+        this.format = format;
+        this.groupRows = format.rows();
+        if (rows % groupRows != 0) {
+            throw new IllegalArgumentException(name + ": " + rows + " rows is not a multiple of " + groupRows);
+        }
+        this.groupBytes = format.groupBytes(cols);
+        if (groupBytes != groupRows * rowBytes) {
+            throw new IllegalStateException(format + ": a group of " + groupRows + " rows takes " + groupBytes
+                    + " bytes, not " + groupRows * rowBytes);
+        }
+        this.actInts = format.activationInts(cols);
+        this.acts = acts;
+        boolean rewrite = !data.isReadOnly();
+        this.packed = rewrite ? data : Arena.ofAuto().allocate(groupBytes * (rows / groupRows), 64);
+        WorkerPool.RangeTask repack = (from, to, worker) -> {
+            try (Arena scratch = Arena.ofConfined()) {
+                MemorySegment group = rewrite ? scratch.allocate(groupBytes, 64) : null;
+                for (int g = from; g < to; g++) {
+                    long at = g * groupBytes;
+                    if (rewrite) {
+                        group.copyFrom(data.asSlice(at, groupBytes));
+                        format.repack(group, 0, rowBytes, packed, at, cols);
+                    } else {
+                        format.repack(data, at, rowBytes, packed, at, cols);
+                    }
+                }
+            }
+        };
+        if (pool != null) {
+            pool.run(rows / groupRows, repack, (long) rows * cols);
+        } else {
+            repack.run(0, rows / groupRows, 0);
+        }
+        if (!rewrite && data.isMapped()) {
+            data.unload();
+        }
+    }
+
+    /** Ints of prepared activations for {@code batch} vectors of {@code cols}. */
+    static int activationInts(RepackedFormat format, int cols, int batch) {
+        return Math.multiplyExact(format.activationInts(cols), batch);
+    }
+
+    /** Whether a {@code rows}-row matrix can take {@code format}'s layout. */
+    static boolean fits(RepackedFormat format, int rows) {
+        return rows % format.rows() == 0;
+    }
+
+    @Override
+    protected void prepare(float[] x, int batch) {
+        for (int b = 0; b < batch; b++) {
+            format.prepareActivation(x, b * cols, cols, acts, b * actInts);
+        }
+    }
+
+    @Override
+    protected void computeRows(int from, int to, int batch, float[] y, int yOff) {
+        throw new AssertionError("split by row groups");
+    }
+
+    @Override
+    protected void split(int batch, float[] y, int yOff, WorkerPool pool) {
+        task.batch = batch;
+        task.y = y;
+        task.yOff = yOff;
+        pool.run(rows / groupRows, task, (long) rows * cols * batch);
+        task.y = null;
+    }
+
+    private final class Task implements WorkerPool.RangeTask {
+        int batch;
+        float[] y;
+        int yOff;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            for (int g = from; g < to; g++) {
+                long w = g * groupBytes;
+                for (int b = 0; b < batch; b++) {
+                    format.matvec(packed, w, acts, b * actInts, cols, y, yOff + b * rows + g * groupRows);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeRow(int r, float[] dst, int off) {
+        format.dequantizeRow(packed, (r / groupRows) * groupBytes, r % groupRows, dst, off, cols);
+    }
+}

@@ -1,0 +1,48 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight type rearranged at load time into a layout made for the Vector API, with its own
+ * activation layout to match (llama.cpp's CPU backend repacks Q4_0 and others the same way for
+ * AVX2). The numbers are those of the original type and its partner quantization (Q8_0 for
+ * Q4_0, ...): each block's integer sum is exact, only the float summation order differs from
+ * ggml's, which the golden tolerances allow.
+ *
+ * <p>Rows are interleaved {@link #rows()} at a time, so that the vector lanes hold as many rows:
+ * a matrix-vector product then ends with those rows' results in one vector, with no horizontal
+ * sum, and each row's sum is added in the same order however the code was compiled. A group of
+ * rows of {@code cols} weights takes {@link #groupBytes} bytes; an activation vector of
+ * {@code cols} floats becomes {@link #activationInts} ints on the Java heap (they are few, and
+ * the activation loads of the inner loop stay light for C2). Stateless and thread-safe;
+ * {@link #matvec} does not allocate.
+ */
+public interface RepackedFormat {
+
+    /** The ggml type this repacks. */
+    GgmlType type();
+
+    /** Rows interleaved per group; a matrix must have a multiple of this many rows. */
+    int rows();
+
+    /** Bytes of one group of {@link #rows()} repacked rows of {@code cols} weights. */
+    long groupBytes(int cols);
+
+    /** Ints of one prepared activation vector of {@code cols} elements. */
+    int activationInts(int cols);
+
+    /**
+     * Rearranges {@link #rows()} rows in the file's layout, the first at {@code src + srcOff} and
+     * each {@code srcRowBytes} after the one before, into one group at {@code dst + dstOff}.
+     */
+    void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols);
+
+    /** Quantizes {@code x[off..off+cols)} as llama.cpp would, laid out in {@code dst[dstOff..]}. */
+    void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff);
+
+    /** The group's {@link #rows()} products with one prepared vector, into {@code y[yOff..]}. */
+    void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff);
+
+    /** Writes row {@code row} of the group at {@code wOff} back as floats (embedding lookups). */
+    void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols);
+}

@@ -1,0 +1,58 @@
+package io.llamux.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every repacked layout against the file-layout format it came from, on a group of random rows:
+ * the same weights back (exactly), and each row's product equal to the exact product of the
+ * same quantized numbers within the float rounding of its summation
+ * ({@link DotReference#tolerance}: one rounding per block and per scale product).
+ */
+class RepackedFormatTest {
+
+    private static final GgmlType[] TYPES = {GgmlType.Q4_0};
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 224, 256, 2048, 5632})
+    void sameWeightsAndProducts(int n) {
+        for (GgmlType type : TYPES) {
+            WeightFormat plain = WeightFormats.of(type);
+            RepackedFormat packed = WeightFormats.repacked(type);
+            int rows = packed.rows();
+            Random rnd = new Random(n * 31L + type.id);
+            long rowBytes = plain.rowBytes(n);
+            MemorySegment w = Arena.ofAuto().allocate(rowBytes * rows);
+            for (int r = 0; r < rows; r++) {
+                w.asSlice(r * rowBytes, rowBytes).copyFrom(DotReference.randomRow(type, n, rnd));
+            }
+            MemorySegment p = Arena.ofAuto().allocate(packed.groupBytes(n), 64);
+            packed.repack(w, 0, rowBytes, p, 0, n);
+
+            float[] x = DotReference.gaussian(n, rnd);
+            int[] acts = new int[packed.activationInts(n) + 3];
+            packed.prepareActivation(x, 0, n, acts, 3);
+            float[] y = new float[rows + 5];
+            packed.matvec(p, 0, acts, 3, n, y, 5);
+            MemorySegment q = Activations.quantize(plain.activationType(), x, 0, n);
+            for (int r = 0; r < rows; r++) {
+                float[] expected = new float[n];
+                plain.dequantize(w, r * rowBytes, expected, 0, n);
+                float[] back = new float[n];
+                packed.dequantizeRow(p, 0, r, back, 0, n);
+                assertArrayEquals(expected, back, 0f, type + " row " + r + " after repacking, n=" + n);
+
+                DotReference.Result ref = DotReference.of(plain, w, r * rowBytes, q, 0, n);
+                assertEquals(ref.value(), y[5 + r], DotReference.tolerance(plain, n, ref.magnitude()),
+                        type + " row " + r + " product, n=" + n);
+            }
+        }
+    }
+}

@@ -25,7 +25,7 @@ lxd_ask "temperature=hot" >bad
 lx_expect_eq "$(cat bad)" "llamux: bad value in 'temperature=hot': expected a number from 0 (greedy) to 100 (in /proc/llamux/config)" \
 	"a bad value is an error naming it"
 lxd_ask "colour=blue max_tokens=3" >unknown
-lx_expect_grep unknown "^llamux: unknown setting 'colour' \(known: temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed, max_tokens\)" \
+lx_expect_grep unknown "^llamux: unknown setting 'colour' \(known: temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed, max_tokens, chat, system\)" \
 	"an unknown key is an error naming it"
 lx_expect_grep /proc/llamux/status '^  requests: 5 served .*, 2 failed' "the daemon counts the failures"
 lxd_stop

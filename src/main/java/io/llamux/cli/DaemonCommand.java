@@ -10,6 +10,9 @@ import io.llamux.daemon.Notifier;
 import io.llamux.daemon.RequestLoop;
 import io.llamux.daemon.RequestSettings;
 import io.llamux.daemon.SystemdNotifier;
+import io.llamux.daemon.UserConversations;
+import io.llamux.chat.ChatFormat;
+import io.llamux.chat.ChatFormats;
 import io.llamux.engine.Engine;
 import io.llamux.engine.EngineOptions;
 import io.llamux.gguf.GgufFile;
@@ -40,6 +43,15 @@ import java.util.concurrent.TimeUnit;
                     + "prompt written to /proc/llamux/prompt; the writer reads the answer from /proc/llamux/generate. "
                     + "Settings a user writes to /proc/llamux/config (temperature=0.7 max_tokens=200 ...) override "
                     + "--defaults for that user's requests.",
+            "",
+            "Conversations: for a model with a chat template (or --chat-template), each prompt is the next user "
+                    + "message of its user's conversation and the answer continues it. In /proc/llamux/config: "
+                    + "chat=off sends prompts as raw text (the answer is the prompt and its continuation), "
+                    + "system=\"TEXT\" sets the system message; the prompt /reset starts the conversation over. "
+                    + "Each user's KV cache is kept while --kv-cache-memory allows, so a follow-up processes only its "
+                    + "new tokens; an evicted conversation is rebuilt from its messages. One that outgrows the "
+                    + "context drops its oldest messages (the system message stays) and the answer's first line, "
+                    + "beginning 'llamux:', says so.",
             "",
             "Requests are answered one at a time, round robin between users. Logs go to standard output, one "
                     + "line per request with its id, uid, token counts and speeds, never the text. Under systemd "
@@ -85,6 +97,18 @@ public final class DaemonCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     int maxHeld;
 
+    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", defaultValue = "1G",
+            description = "Memory for the KV caches kept for users' conversations (bytes, or with K, M or G), "
+                    + "one cache of the whole context per user; at least one is always kept. A user whose cache "
+                    + "went to another has the conversation rebuilt when they come back. Default: ${DEFAULT-VALUE}.")
+    String kvCacheMemory;
+
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "The chat format of conversations: a built-in name (chatml, llama3, phi3, ... see "
+                    + "'llamux chat-template --list') or a file holding a Jinja template. Default: the model's "
+                    + "tokenizer.chat_template; a model without one answers every prompt as raw text.")
+    String chatTemplate;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
             description = "error, warn, info or debug. Default: ${DEFAULT-VALUE}.")
     String logLevel;
@@ -120,6 +144,7 @@ public final class DaemonCommand implements Callable<Integer> {
         if (maxHeld < 1) throw new ParameterException(spec.commandLine(), "--max-held must be at least 1");
         if (!(warmUpSeconds >= 0)) throw new ParameterException(spec.commandLine(), "--warm-up must not be negative");
         EngineOptions engineOptions = model.engineOptions(); // its usage errors before the model is copied
+        long cacheMemory = parseSize(kvCacheMemory);
         RequestSettings settings;
         try {
             settings = RequestSettings.defaults().apply(defaults);
@@ -157,6 +182,14 @@ public final class DaemonCommand implements Callable<Integer> {
             long w0 = System.nanoTime();
             int passes = engine.warmUp(Math.round(warmUpSeconds * 1000));
             log.info("warm-up: {} forward passes in {} ms", passes, (System.nanoTime() - w0) / 1_000_000);
+            UserConversations answerer;
+            try {
+                answerer = conversations(loaded, cacheMemory);
+            } catch (IOException | IllegalArgumentException e) {
+                log.error("llamuxd: --chat-template: {} (exit 2: a configuration error, not restarted)", Main.message(e));
+                notifier.status("failed: --chat-template: " + Main.message(e));
+                return 2;
+            }
             String modelStatus = "daemon: llamuxd pid " + ProcessHandle.current().pid() + "\n"
                     + "model: " + engine.info().summary() + "\n"
                     + "file: " + modelPath + "\n"
@@ -166,7 +199,7 @@ public final class DaemonCommand implements Callable<Integer> {
             try (Channel channel = opener.open()) {
                 log.info("serving {}", device);
                 SecureRandom random = new SecureRandom();
-                RequestLoop loop = new RequestLoop(channel, engine::generate, settings, () -> modelStatus, notifier,
+                RequestLoop loop = new RequestLoop(channel, answerer, settings, () -> modelStatus, notifier,
                         () -> random.nextLong() & 0xFFFF_FFFFL, maxHeld);
                 notifier.notify("READY=1\nSTATUS=serving " + device + ": " + engine.info().name() + ", "
                         + memory.backing().description);
@@ -177,6 +210,47 @@ public final class DaemonCommand implements Callable<Integer> {
             notifier.status("failed: " + Main.message(e));
             return 1;
         }
+    }
+
+    /** --kv-cache-memory: bytes, or a number with K, M or G (binary units). */
+    private long parseSize(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,15})([KMG]?)i?B?")
+                .matcher(text.trim().toUpperCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new ParameterException(spec.commandLine(), "--kv-cache-memory takes bytes, or a number with K, M or G "
+                    + "(e.g. 512M, 2G), not '" + text + "'");
+        }
+        int shift = switch (m.group(2)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            default -> 0;
+        };
+        return Long.parseLong(m.group(1)) << shift;
+    }
+
+    /** Users' conversations in the chat format of the model or --chat-template; raw text only without one. */
+    private UserConversations conversations(Loaded loaded, long cacheMemory) throws IOException {
+        Engine engine = loaded.engine();
+        ChatFormat format = null;
+        if (chatTemplate != null || loaded.gguf().metadata().getString(ChatFormats.TEMPLATE_KEY, null) != null) {
+            try {
+                format = ChatFormats.forModel(loaded.gguf(), engine.tokenizer(), chatTemplate);
+            } catch (IllegalArgumentException e) {
+                if (chatTemplate != null) throw e;
+                log.warn("the model's chat template cannot be used, so prompts are raw text: {}", e.getMessage());
+            }
+        }
+        int caches = UserConversations.cachesFor(engine, cacheMemory);
+        long each = engine.ownCacheSlot().byteSize();
+        if (format == null) {
+            log.info("no chat template: prompts are raw text; KV caches for {} users at once ({} MiB each)", caches,
+                    String.format(Locale.ROOT, "%.1f", each / 1048576.0));
+        } else {
+            log.info("conversations in {}; KV caches for {} users at once ({} MiB each, --kv-cache-memory {})",
+                    format.name(), caches, String.format(Locale.ROOT, "%.1f", each / 1048576.0), kvCacheMemory);
+        }
+        return new UserConversations(engine, format, caches);
     }
 
     /** The model in memory, its GGUF view and the engine; closed in reverse order. */

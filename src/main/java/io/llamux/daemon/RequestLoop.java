@@ -31,7 +31,7 @@ public final class RequestLoop {
     static final int POLL_MILLIS = 200;
 
     private final Channel channel;
-    private final Generator generator;
+    private final Answerer answerer;
     private final RequestSettings defaults;
     private final Supplier<String> modelStatus;
     private final Notifier notifier;
@@ -55,10 +55,10 @@ public final class RequestLoop {
         }
     }
 
-    public RequestLoop(Channel channel, Generator generator, RequestSettings defaults, Supplier<String> modelStatus,
+    public RequestLoop(Channel channel, Answerer answerer, RequestSettings defaults, Supplier<String> modelStatus,
                        Notifier notifier, LongSupplier randomSeed, int maxHeld) {
         this.channel = channel;
-        this.generator = generator;
+        this.answerer = answerer;
         this.defaults = defaults;
         this.modelStatus = modelStatus;
         this.notifier = notifier;
@@ -167,22 +167,19 @@ public final class RequestLoop {
         }
         SamplerSettings sampler = settings.sampler(randomSeed);
         String prompt = promptText(r.prompt());
-        // Like `llamux run`, the answer starts with the prompt itself, once generation is under
-        // way (a prompt the engine rejects gets only the error), and ends with a newline.
-        boolean[] echoed = {false};
+        // The answer (for raw text: the prompt, then its continuation, as `llamux run` prints
+        // it), then a newline.
         long t0 = System.nanoTime();
         GenerationResult result;
+        String detail;
         try {
-            result = generator.generate(prompt, sampler, settings.maxTokens(),
+            Answerer.Answer answer = answerer.answer(r.uid(), prompt, settings, sampler,
                     piece -> {
-                        if (!echoed[0]) {
-                            echoed[0] = true;
-                            if (!prompt.isEmpty()) reply(job, Wire.token(r.id(), prompt));
-                        }
                         if (!piece.isEmpty()) reply(job, Wire.token(r.id(), piece));
                     },
                     () -> job.cancelled || job.gone || stopping);
-            if (!echoed[0] && !prompt.isEmpty()) reply(job, Wire.token(r.id(), prompt));
+            result = answer.result();
+            detail = answer.detail();
         } catch (RuntimeException e) {
             stats.failed();
             log.error("request {} uid {}: generation failed", r.id(), r.uid(), e);
@@ -199,9 +196,9 @@ public final class RequestLoop {
         reply(job, Wire.token(r.id(), "\n"));
         stats.finished(result);
         log.info(String.format(Locale.ROOT,
-                "request %d uid %d: %d prompt tokens (%.1f tok/s), %d generated (%.1f tok/s), %s, %d ms%s",
+                "request %d uid %d: %d prompt tokens (%.1f tok/s), %d generated (%.1f tok/s), %s, %d ms%s%s",
                 r.id(), r.uid(), result.promptTokens(), result.promptTokensPerSecond(), result.generatedTokens(),
-                result.generatedTokensPerSecond(), result.stopReason().describe(), ms,
+                result.generatedTokensPerSecond(), result.stopReason().describe(), ms, detail,
                 job.gone ? ", reader gone" : ""));
         reply(job, Wire.done(r.id(), result.promptTokens(), result.generatedTokens(), result.stopReason().wireCode,
                 result.generatedTokensPerSecond()));

@@ -14,19 +14,32 @@ import java.util.function.LongSupplier;
  * reads from /proc/llamux/generate.
  *
  * <p>Syntax: {@code key=value} pairs separated by spaces, tabs or newlines; a later pair
- * overrides an earlier one; {@code #} starts a comment to the end of its line. Names follow
+ * overrides an earlier one; {@code #} starts a comment to the end of its line. A value with
+ * spaces is written in double quotes ({@code system="You are terse."}), where {@code \"},
+ * {@code \\} and {@code \n} stand for a quote, a backslash and a newline. Names follow
  * llama.cpp's options (underscores; dashes are accepted too).
  *
- * @param seed empty: a fresh random seed for every request
+ * @param seed   empty: a fresh random seed for every request
+ * @param chat   for a model with a chat template: a prompt is the next user message of the
+ *               user's conversation ({@code chat=on}, the default), or raw text to continue
+ *               ({@code chat=off})
+ * @param system the conversation's system message, or null for none
  */
 public record RequestSettings(float temperature, int topK, float topP, float minP, float repeatPenalty,
-                              int repeatLastN, OptionalLong seed, int maxTokens) {
+                              int repeatLastN, OptionalLong seed, int maxTokens, boolean chat, String system) {
+
+    /** Sampling settings only: chat on, no system message. */
+    public RequestSettings(float temperature, int topK, float topP, float minP, float repeatPenalty,
+                           int repeatLastN, OptionalLong seed, int maxTokens) {
+        this(temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, maxTokens, true, null);
+    }
 
     /** Largest max_tokens a user may ask for; the context window limits it further. */
     public static final int MAX_TOKENS_LIMIT = 1 << 20;
 
     public static final List<String> KEYS = List.of(
-            "temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n", "seed", "max_tokens");
+            "temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n", "seed", "max_tokens",
+            "chat", "system");
 
     /** llama.cpp's sampling defaults, a random seed, and 256 tokens. */
     public static RequestSettings defaults() {
@@ -45,48 +58,93 @@ public record RequestSettings(float temperature, int topK, float topP, float min
     /** These settings with {@code text}'s pairs applied on top. */
     public RequestSettings apply(String text) throws BadSettingException {
         RequestSettings r = this;
-        for (String line : text.split("\n", -1)) {
-            int hash = line.indexOf('#');
-            String content = hash >= 0 ? line.substring(0, hash) : line;
-            for (String pair : content.trim().split("[ \t\r\f]+")) {
-                if (!pair.isEmpty()) r = r.with(pair);
+        int i = 0;
+        int n = text.length();
+        while (i < n) {
+            char ch = text.charAt(i);
+            if (ch == '#') {
+                while (i < n && text.charAt(i) != '\n') i++;
+            } else if (Character.isWhitespace(ch)) {
+                i++;
+            } else {
+                // One pair: up to whitespace or a comment, a quoted stretch taken whole.
+                StringBuilder value = new StringBuilder();
+                int start = i;
+                while (i < n && !Character.isWhitespace(text.charAt(i)) && text.charAt(i) != '#') {
+                    char c = text.charAt(i++);
+                    if (c != '"') {
+                        value.append(c);
+                        continue;
+                    }
+                    while (true) {
+                        if (i >= n) throw new BadSettingException("bad setting '" + text.substring(start)
+                                .lines().findFirst().orElse("") + "': a quote that does not end");
+                        char q = text.charAt(i++);
+                        if (q == '"') break;
+                        if (q == '\\' && i < n) {
+                            char e = text.charAt(i++);
+                            value.append(switch (e) {
+                                case 'n' -> '\n';
+                                case 't' -> '\t';
+                                default -> e;
+                            });
+                        } else {
+                            value.append(q);
+                        }
+                    }
+                }
+                r = r.with(text.substring(start, i), value.toString());
             }
         }
         return r;
     }
 
-    private RequestSettings with(String pair) throws BadSettingException {
-        int eq = pair.indexOf('=');
+    /** @param pair as written (for messages), {@code text} with quotes and escapes resolved */
+    private RequestSettings with(String pair, String text) throws BadSettingException {
+        int eq = text.indexOf('=');
         if (eq <= 0) throw new BadSettingException("bad setting '" + pair + "': expected key=value, e.g. temperature=0.7");
-        String key = pair.substring(0, eq).toLowerCase(Locale.ROOT).replace('-', '_');
-        String value = pair.substring(eq + 1);
+        String key = text.substring(0, eq).toLowerCase(Locale.ROOT).replace('-', '_');
+        String value = text.substring(eq + 1);
         return switch (key) {
             case "temperature", "temp" -> {
                 float t = number(pair, value, 0, 100, "a number from 0 (greedy) to 100");
-                yield new RequestSettings(t, topK, topP, minP, repeatPenalty, repeatLastN, seed, maxTokens);
+                yield new RequestSettings(t, topK, topP, minP, repeatPenalty, repeatLastN, seed, maxTokens, chat, system);
             }
             case "top_k" -> new RequestSettings(temperature, integer(pair, value, 0, Integer.MAX_VALUE,
-                    "a whole number >= 0 (0: off)"), topP, minP, repeatPenalty, repeatLastN, seed, maxTokens);
+                    "a whole number >= 0 (0: off)"), topP, minP, repeatPenalty, repeatLastN, seed, maxTokens, chat, system);
             case "top_p" -> {
                 float p = number(pair, value, 0, 1, "a number from 0 to 1 (1: off)");
                 if (p == 0) throw bad(pair, "a number above 0 and at most 1 (1: off)");
-                yield new RequestSettings(temperature, topK, p, minP, repeatPenalty, repeatLastN, seed, maxTokens);
+                yield new RequestSettings(temperature, topK, p, minP, repeatPenalty, repeatLastN, seed, maxTokens, chat, system);
             }
             case "min_p" -> new RequestSettings(temperature, topK, topP, number(pair, value, 0, 1,
-                    "a number from 0 (off) to 1"), repeatPenalty, repeatLastN, seed, maxTokens);
+                    "a number from 0 (off) to 1"), repeatPenalty, repeatLastN, seed, maxTokens, chat, system);
             case "repeat_penalty" -> {
                 float p = number(pair, value, 0, 100, "a number above 0 (1: off)");
                 if (p == 0) throw bad(pair, "a number above 0 (1: off)");
-                yield new RequestSettings(temperature, topK, topP, minP, p, repeatLastN, seed, maxTokens);
+                yield new RequestSettings(temperature, topK, topP, minP, p, repeatLastN, seed, maxTokens, chat, system);
             }
             case "repeat_last_n" -> new RequestSettings(temperature, topK, topP, minP, repeatPenalty,
-                    integer(pair, value, 0, 1 << 20, "a whole number >= 0"), seed, maxTokens);
+                    integer(pair, value, 0, 1 << 20, "a whole number >= 0"), seed, maxTokens, chat, system);
             case "seed" -> new RequestSettings(temperature, topK, topP, minP, repeatPenalty, repeatLastN,
-                    parseSeed(pair, value), maxTokens);
+                    parseSeed(pair, value), maxTokens, chat, system);
             case "max_tokens", "n_predict" -> new RequestSettings(temperature, topK, topP, minP, repeatPenalty,
-                    repeatLastN, seed, integer(pair, value, 1, MAX_TOKENS_LIMIT, "a whole number from 1 to " + MAX_TOKENS_LIMIT));
-            default -> throw new BadSettingException("unknown setting '" + pair.substring(0, eq) + "' (known: "
+                    repeatLastN, seed, integer(pair, value, 1, MAX_TOKENS_LIMIT, "a whole number from 1 to " + MAX_TOKENS_LIMIT),
+                    chat, system);
+            case "chat" -> new RequestSettings(temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed,
+                    maxTokens, onOff(pair, value), system);
+            case "system" -> new RequestSettings(temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed,
+                    maxTokens, chat, value.isEmpty() ? null : value);
+            default -> throw new BadSettingException("unknown setting '" + text.substring(0, eq) + "' (known: "
                     + String.join(", ", KEYS) + ")");
+        };
+    }
+
+    private static boolean onOff(String pair, String value) throws BadSettingException {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "on", "1", "true", "yes" -> true;
+            case "off", "0", "false", "no" -> false;
+            default -> throw bad(pair, "on or off");
         };
     }
 
@@ -132,10 +190,15 @@ public record RequestSettings(float temperature, int topK, float topP, float min
                 seed.orElseGet(randomSeed));
     }
 
-    /** The settings as the user could write them (for logs and status; no user text in it). */
+    /**
+     * The settings as the user could write them. For the daemon's defaults in its log and status:
+     * never called on a user's settings, whose system message is their text.
+     */
     public String describe() {
-        return String.format(Locale.ROOT, "temperature=%s top_k=%d top_p=%s min_p=%s repeat_penalty=%s repeat_last_n=%d seed=%s max_tokens=%d",
+        return String.format(Locale.ROOT, "temperature=%s top_k=%d top_p=%s min_p=%s repeat_penalty=%s repeat_last_n=%d seed=%s max_tokens=%d chat=%s",
                 temperature, topK, topP, minP, repeatPenalty, repeatLastN,
-                seed.isPresent() ? Long.toUnsignedString(seed.getAsLong()) : "random", maxTokens);
+                seed.isPresent() ? Long.toUnsignedString(seed.getAsLong()) : "random", maxTokens, chat ? "on" : "off")
+                + (system == null ? "" : " system=\"" + system.replace("\\", "\\\\").replace("\"", "\\\"")
+                        .replace("\n", "\\n").replace("\t", "\\t") + "\"");
     }
 }

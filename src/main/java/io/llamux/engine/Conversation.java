@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * A conversation with an instruct model: an optional system message and the turns so far. Each
@@ -25,6 +26,8 @@ public final class Conversation {
     private final ChatFormat format;
     private String system;
     private final List<ChatMessage> turns = new ArrayList<>();
+    private CacheSlot slot;
+    private IntConsumer onDropped = n -> { };
 
     /**
      * What one turn gave.
@@ -41,6 +44,23 @@ public final class Conversation {
         this.engine = engine;
         this.format = format;
         this.system = system;
+        this.slot = engine.ownCacheSlot();
+    }
+
+    /**
+     * Generates on {@code slot}'s cache from now on (the engine's own by default): a server
+     * gives each user's conversation a slot, so that the next turn finds its prefix there.
+     */
+    public void cacheSlot(CacheSlot slot) {
+        this.slot = slot;
+    }
+
+    /**
+     * Called with the number of messages dropped to fit the context, after dropping and before
+     * the answer is generated (so that a note can precede the answer's text).
+     */
+    public void onDroppedMessages(IntConsumer listener) {
+        this.onDropped = listener;
     }
 
     public ChatFormat format() {
@@ -118,8 +138,11 @@ public final class Conversation {
             prompt = promptTokens();
         }
         int dropped = before - turns.size();
+        if (dropped > 0) {
+            onDropped.accept(dropped);
+        }
         StringBuilder answer = new StringBuilder();
-        GenerationResult result = engine.generate(prompt, settings, maxTokens, id -> { }, piece -> {
+        GenerationResult result = engine.generate(slot, prompt, settings, maxTokens, id -> { }, piece -> {
             answer.append(piece);
             onText.accept(piece);
         }, cancelled);

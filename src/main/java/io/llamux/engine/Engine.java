@@ -43,15 +43,15 @@ public final class Engine implements AutoCloseable {
     private final ModelInfo info;
     private final WorkerPool pool;
     private final Transformer transformer;
-    /** The tokens whose keys and values are in the cache, at positions 0 .. cachedLength-1. */
-    private int[] cached = new int[0];
-    private int cachedLength;
+    /** The transformer's own cache: the slot of generations that name none. */
+    private final CacheSlot own;
 
     private Engine(Tokenizer tokenizer, ModelInfo info, WorkerPool pool, Transformer transformer) {
         this.tokenizer = tokenizer;
         this.info = info;
         this.pool = pool;
         this.transformer = transformer;
+        this.own = new CacheSlot(transformer.cache(), transformer.contextSize());
     }
 
     /**
@@ -102,8 +102,27 @@ public final class Engine implements AutoCloseable {
      * engine. They overwrite the cache, so the next generation starts from an empty one.
      */
     Transformer transformer() {
-        cachedLength = 0;
+        useOwnCache();
         return transformer;
+    }
+
+    /** The transformer on its own cache, emptied (for passes that overwrite it outside any slot). */
+    private void useOwnCache() {
+        own.clear();
+        transformer.useCache(own.cache);
+    }
+
+    /**
+     * The slot that generations naming none use (the engine's first cache, allocated at load):
+     * a server that keeps several conversations can take it as the first of its slots.
+     */
+    public CacheSlot ownCacheSlot() {
+        return own;
+    }
+
+    /** A new, empty slot with a KV cache of its own (off-heap, {@link CacheSlot#byteSize} bytes). */
+    public synchronized CacheSlot newCacheSlot() {
+        return new CacheSlot(transformer.newCache(), transformer.contextSize());
     }
 
     /**
@@ -121,7 +140,7 @@ public final class Engine implements AutoCloseable {
         Arrays.fill(tokens, Math.max(0, tokenizer.bos()));
         long until = System.nanoTime() + millis * 1_000_000L;
         int passes = 0;
-        cachedLength = 0;
+        useOwnCache();
         do {
             transformer.forward(tokens, 0, batch, 0, false);
             for (int pos = batch; pos < Math.min(context, batch + 8); pos++) {
@@ -158,7 +177,13 @@ public final class Engine implements AutoCloseable {
      * {@link GenerationResult#promptTokens()} counts the prompt tokens processed, after those
      * whose keys and values the cache still held ({@link GenerationResult#reusedTokens()}).
      */
-    public synchronized GenerationResult generate(int[] promptTokens, SamplerSettings s, int maxTokens,
+    public GenerationResult generate(int[] promptTokens, SamplerSettings s, int maxTokens,
+                                     IntConsumer onToken, Consumer<String> onText, BooleanSupplier cancelled) {
+        return generate(own, promptTokens, s, maxTokens, onToken, onText, cancelled);
+    }
+
+    /** {@link #generate(int[], SamplerSettings, int, IntConsumer, Consumer, BooleanSupplier)} on {@code slot}'s cache. */
+    public synchronized GenerationResult generate(CacheSlot slot, int[] promptTokens, SamplerSettings s, int maxTokens,
                                                   IntConsumer onToken, Consumer<String> onText,
                                                   BooleanSupplier cancelled) {
         int n = promptTokens.length;
@@ -180,19 +205,18 @@ public final class Engine implements AutoCloseable {
         }
 
         // Reuse the cached prefix, but always run the last prompt token: its logits are needed.
+        transformer.useCache(slot.cache);
+        int[] cached = slot.tokens;
         int reused = 0;
-        while (reused < cachedLength && reused < n - 1 && cached[reused] == promptTokens[reused]) {
+        while (reused < slot.length && reused < n - 1 && cached[reused] == promptTokens[reused]) {
             reused++;
         }
-        if (cached.length < context) {
-            cached = new int[context];
-        }
-        cachedLength = reused; // positions from here on are being overwritten
+        slot.length = reused; // positions from here on are being overwritten
         long t0 = System.nanoTime();
         float[] logits = transformer.forward(promptTokens, reused, n - reused, reused, false);
         long t1 = System.nanoTime();
         System.arraycopy(promptTokens, 0, cached, 0, n);
-        cachedLength = n;
+        slot.length = n;
 
         int[] next = new int[1];
         int generated = 0;
@@ -230,7 +254,7 @@ public final class Engine implements AutoCloseable {
             next[0] = token;
             logits = transformer.forward(next, 0, 1, pos, false);
             cached[pos++] = token;
-            cachedLength = pos;
+            slot.length = pos;
         }
         long t2 = System.nanoTime();
         String rest = decoder.flush();

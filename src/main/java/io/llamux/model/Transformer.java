@@ -26,7 +26,8 @@ public final class Transformer {
     private final WorkerPool pool;
     private final int contextSize;
     private final int maxBatch;
-    private final KvCache cache;
+    /** The cache forward passes read and write: this transformer's own, or one swapped in by {@link #useCache}. */
+    private KvCache cache;
 
     // Activations for a batch, token-major: token b's vector starts at b * width.
     private final float[] x;
@@ -107,9 +108,30 @@ public final class Transformer {
         return maxBatch;
     }
 
-    /** The KV cache (its types and size). */
+    /** The KV cache in use (its types and size). */
     public KvCache cache() {
         return cache;
+    }
+
+    /**
+     * A new cache of this transformer's shape and types, for {@link #useCache}: one per
+     * conversation lets several be continued without recomputing each other's prefixes.
+     */
+    public KvCache newCache() {
+        return new KvCache(c.layers(), contextSize, c.kvDim(), c.headDim(), cache.keyType(), cache.valueType());
+    }
+
+    /**
+     * Makes the following forward passes read and write {@code next} (from {@link #newCache},
+     * or the one in use before). Attention's arithmetic was chosen for the cache types, so
+     * those must be the same.
+     */
+    public void useCache(KvCache next) {
+        if (next.keyType() != cache.keyType() || next.valueType() != cache.valueType()
+                || next.byteSize() != cache.byteSize()) {
+            throw new IllegalArgumentException("a cache of another shape or type than this transformer's");
+        }
+        cache = next;
     }
 
     /** Receives logits of consecutive tokens of one {@link #forward(int[], int, int, int, LogitsSink)} call. */

@@ -39,7 +39,7 @@ class DaemonEngineTest {
             direct.append('\n');
 
             RequestLoopTest.FakeKernel kernel = new RequestLoopTest.FakeKernel();
-            RequestLoop loop = new RequestLoop(kernel, engine::generate, RequestSettings.defaults(),
+            RequestLoop loop = new RequestLoop(kernel, new UserConversations(engine, null, 2), RequestSettings.defaults(),
                     () -> "memory: " + memory.describe() + "\n", Notifier.NONE, () -> 1, 4);
             Thread t = Thread.ofPlatform().start(() -> {
                 try {
@@ -62,10 +62,10 @@ class DaemonEngineTest {
                 assertTrue(pieces.size() > 10, "streamed in pieces: " + pieces);
                 var done = answer.getLast();
                 assertEquals(Wire.MSG_DONE, done.type());
-                // The engine's cache still holds this prompt from the direct run (5 tokens): only the last one is
-                // processed again, and DONE counts what was processed.
+                // The engine's cache still holds this prompt from the direct run, but a cache handed to a
+                // user starts empty (no one's prompt shows in another's counts): all 5 are processed.
                 assertEquals(5, expected.promptTokens());
-                assertEquals(1, Wire.doneField(done.payload(), "prompt_tokens"));
+                assertEquals(5, Wire.doneField(done.payload(), "prompt_tokens"));
                 assertEquals(20, Wire.doneField(done.payload(), "generated_tokens"));
                 assertEquals(Wire.STOP_LENGTH, Wire.doneField(done.payload(), "stop_reason"));
                 assertTrue(Wire.doneField(done.payload(), "millitokens_per_sec") > 0);

@@ -158,7 +158,7 @@ class RequestLoopTest {
     private final List<Throwable> loopFailure = Collections.synchronizedList(new ArrayList<>());
 
     private void start(int maxHeld) {
-        loop = new RequestLoop(kernel, generator, RequestSettings.defaults(), () -> "model: scripted\n",
+        loop = new RequestLoop(kernel, Answerer.completions(generator), RequestSettings.defaults(), () -> "model: scripted\n",
                 Notifier.NONE, () -> 1234L, maxHeld);
         loopThread = Thread.ofPlatform().start(() -> {
             try {
@@ -264,7 +264,7 @@ class RequestLoopTest {
             onText.accept("last");
             return new GenerationResult(1, 2, StopReason.EOS, 1, 1);
         };
-        loop = new RequestLoop(kernel, streaming, RequestSettings.defaults(), () -> "", Notifier.NONE, () -> 1, 8);
+        loop = new RequestLoop(kernel, Answerer.completions(streaming), RequestSettings.defaults(), () -> "", Notifier.NONE, () -> 1, 8);
         loopThread = Thread.ofPlatform().start(() -> {
             try {
                 loop.run();

@@ -74,4 +74,28 @@ class RequestSettingsTest {
         RequestSettings random = base.apply("temperature=0.25");
         assertEquals(random, RequestSettings.defaults().apply(random.describe()));
     }
+
+    @Test
+    void chatAndAQuotedSystemMessage() throws Exception {
+        assertTrue(base.chat());
+        assertEquals(null, base.system());
+        RequestSettings r = base.apply("chat=off system=\"You are terse. # not a comment\" temp=0 # a comment");
+        assertEquals(false, r.chat());
+        assertEquals("You are terse. # not a comment", r.system());
+        assertEquals(0f, r.temperature());
+        assertEquals("Say \"hi\"\\\nthen stop", base.apply("system=\"Say \\\"hi\\\"\\\\\\nthen stop\"").system());
+        assertEquals("pirate", base.apply("system=pirate").system());
+        assertEquals(null, base.apply("system=pirate system=").system(), "empty: no system message");
+        assertTrue(base.apply("chat=off chat=on").chat());
+        RequestSettings described = base.apply("chat=off system=\"Two\nlines \\\"quoted\\\"\"");
+        assertEquals(described, base.apply(described.describe()));
+    }
+
+    @Test
+    void badChatValuesAndOpenQuotesAreNamed() {
+        var e = assertThrows(RequestSettings.BadSettingException.class, () -> base.apply("chat=maybe"));
+        assertEquals("bad value in 'chat=maybe': expected on or off", e.getMessage());
+        e = assertThrows(RequestSettings.BadSettingException.class, () -> base.apply("temp=0 system=\"no end\nmore"));
+        assertEquals("bad setting 'system=\"no end': a quote that does not end", e.getMessage());
+    }
 }

@@ -13,9 +13,11 @@ import io.llamux.sampling.Sampler;
 import io.llamux.tensor.GgmlType;
 import io.llamux.tokenizer.TextDecoder;
 import io.llamux.tokenizer.Tokenizer;
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
@@ -42,14 +44,18 @@ public final class Engine implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ModelInfo info;
     private final WorkerPool pool;
+    /** Repacked weights that could not stay in the model's bytes: freed by {@link #close}. */
+    private final Arena weightMemory;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final Transformer transformer;
     /** The transformer's own cache: the slot of generations that name none. */
     private final CacheSlot own;
 
-    private Engine(Tokenizer tokenizer, ModelInfo info, WorkerPool pool, Transformer transformer) {
+    private Engine(Tokenizer tokenizer, ModelInfo info, WorkerPool pool, Arena weightMemory, Transformer transformer) {
         this.tokenizer = tokenizer;
         this.info = info;
         this.pool = pool;
+        this.weightMemory = weightMemory;
         this.transformer = transformer;
         this.own = new CacheSlot(transformer.cache(), transformer.contextSize());
     }
@@ -68,8 +74,9 @@ public final class Engine implements AutoCloseable {
         Tokenizer tokenizer = Tokenizer.fromGguf(model);
         int batch = opts.effectiveBatch();
         WorkerPool pool = new WorkerPool(opts.effectiveThreads());
+        Arena weightMemory = Arena.ofShared();
         try {
-            ModelWeights weights = ModelWeights.load(model, new LinearFactory(batch, pool));
+            ModelWeights weights = ModelWeights.load(model, new LinearFactory(batch, pool, weightMemory));
             ModelConfig c = weights.config;
             if (tokenizer.vocabSize() != c.vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
@@ -82,9 +89,10 @@ public final class Engine implements AutoCloseable {
             ModelInfo info = new ModelInfo(name, c.architecture(), dominantType(model), model.parameterCount(),
                     c.vocabSize(), c.contextLength(), context, c.dim(), c.layers(), c.heads(), c.kvHeads(),
                     c.ffnDim(), pool.threads());
-            return new Engine(tokenizer, info, pool, transformer);
+            return new Engine(tokenizer, info, pool, weightMemory, transformer);
         } catch (RuntimeException | OutOfMemoryError e) {
             pool.close();
+            weightMemory.close();
             throw e;
         }
     }
@@ -272,7 +280,11 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         pool.close();
+        weightMemory.close();
     }
 
     private static String fileName(String source) {

@@ -6,6 +6,7 @@ import io.llamux.tensor.GgmlType;
 import io.llamux.tensor.RepackedFormat;
 import io.llamux.tensor.WeightFormat;
 import io.llamux.tensor.WeightFormats;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,20 +19,26 @@ import java.util.Map;
 public final class LinearFactory {
     private final int maxBatch;
     private final WorkerPool pool;
+    private final Arena arena;
     private final Map<String, Activations> buffers = new HashMap<>();
     private final Map<String, int[]> repackedBuffers = new HashMap<>();
 
     public LinearFactory(int maxBatch) {
-        this(maxBatch, null);
+        this(maxBatch, null, Arena.ofAuto());
     }
 
-    /** {@code pool}, when not null, shares out the repacking of weights at load time. */
-    public LinearFactory(int maxBatch, WorkerPool pool) {
+    /**
+     * {@code pool}, when not null, shares out the repacking of weights at load time;
+     * repacked weights that cannot stay where they lie are allocated in {@code arena}, so
+     * whoever closes it frees them (an engine, when it closes).
+     */
+    public LinearFactory(int maxBatch, WorkerPool pool, Arena arena) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("batch size must be positive: " + maxBatch);
         }
         this.maxBatch = maxBatch;
         this.pool = pool;
+        this.arena = arena;
     }
 
     public int maxBatch() {
@@ -54,7 +61,7 @@ public final class LinearFactory {
         if (r != null && RepackedLinear.fits(r, rows)) {
             int[] acts = repackedBuffers.computeIfAbsent(r.type() + "/" + cols,
                     k -> new int[RepackedLinear.activationInts(r, cols, maxBatch)]);
-            return new RepackedLinear(t, data, r, acts, pool);
+            return new RepackedLinear(t, data, r, acts, pool, arena);
         }
         Activations acts = buffers.computeIfAbsent(f.activationType() + "/" + cols,
                 k -> new Activations(f.activationType(), cols, maxBatch));

@@ -29,9 +29,11 @@ final class RepackedLinear extends Linear {
 
     /**
      * {@code acts} is shared by every weight of the same format and input length (matmuls run
-     * in turn). A writable {@code data} is rewritten (see GgufFile.parseOwnCopy).
+     * in turn). A writable {@code data} is rewritten (see GgufFile.parseOwnCopy), else the
+     * layout is allocated in {@code arena}.
      */
-    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, int[] acts, WorkerPool pool) {
+    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, int[] acts, WorkerPool pool,
+                   Arena arena) {
         super(t, MemorySegment.NULL);
         this.format = format;
         this.groupRows = format.rows();
@@ -46,7 +48,7 @@ final class RepackedLinear extends Linear {
         this.actInts = format.activationInts(cols);
         this.acts = acts;
         boolean rewrite = !data.isReadOnly();
-        this.packed = rewrite ? data : Arena.ofAuto().allocate(groupBytes * (rows / groupRows), 64);
+        this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
         WorkerPool.RangeTask repack = (from, to, worker) -> {
             try (Arena scratch = Arena.ofConfined()) {
                 MemorySegment group = rewrite ? scratch.allocate(groupBytes, 64) : null;

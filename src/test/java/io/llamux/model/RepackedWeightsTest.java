@@ -46,8 +46,8 @@ class RepackedWeightsTest {
     }
 
     private static float[] logits(GgufFile f) {
-        try (WorkerPool pool = new WorkerPool(2)) {
-            ModelWeights w = ModelWeights.load(f, new LinearFactory(8, pool));
+        try (WorkerPool pool = new WorkerPool(2); Arena weights = Arena.ofShared()) {
+            ModelWeights w = ModelWeights.load(f, new LinearFactory(8, pool, weights));
             Transformer t = new Transformer(w, pool, 64, 8);
             return t.forward(PROMPT, 0, PROMPT.length, 0, false).clone();
         }

@@ -30,9 +30,9 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
      */
     public enum RopeStyle { NORM, NEOX, NONE }
 
-    /** gpt2's block: LayerNorm with biases, fused QKV, GELU, biases on every linear layer. */
-    public boolean isGpt2() {
-        return rope == RopeStyle.NONE;
+    /** The architecture's family: its block and its tensors. */
+    Family family() {
+        return Family.of(architecture);
     }
 
     public ModelConfig {
@@ -73,13 +73,7 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
         if (arch == null) {
             throw new IllegalArgumentException("the file has no general.architecture");
         }
-        RopeStyle rope = switch (arch) {
-            case "llama" -> RopeStyle.NORM;
-            case "qwen2" -> RopeStyle.NEOX;
-            case "gpt2" -> RopeStyle.NONE;
-            default -> throw new IllegalArgumentException("architecture '" + arch
-                    + "' is not supported (supported: llama, qwen2, gpt2)");
-        };
+        Family family = Family.of(arch);
         int dim = required(md, "embedding_length");
         int heads = required(md, "attention.head_count");
         int headDim = md.archInt("attention.key_length", heads > 0 && dim % heads == 0 ? dim / heads : -1);
@@ -91,11 +85,10 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
                 heads,
                 md.archInt("attention.head_count_kv", heads),
                 headDim,
-                rope == RopeStyle.NONE ? requiredFloat(md, "attention.layer_norm_epsilon")
-                        : md.archFloat("attention.layer_norm_rms_epsilon", 1e-5f),
+                family.normEpsilon(md),
                 md.archFloat("rope.freq_base", 10000f),
                 md.archInt("rope.dimension_count", headDim),
-                rope,
+                family.rope,
                 vocabSize);
     }
 
@@ -106,7 +99,7 @@ public record ModelConfig(String architecture, int contextLength, int dim, int l
         return md.archInt(suffix, -1);
     }
 
-    private static float requiredFloat(GgufMetadata md, String suffix) {
+    static float requiredFloat(GgufMetadata md, String suffix) {
         if (!md.archHas(suffix)) {
             throw new IllegalArgumentException("missing metadata key " + md.archKey(suffix));
         }

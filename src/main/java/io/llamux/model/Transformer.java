@@ -6,10 +6,11 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * The llama-family forward pass (llama2.c's run.c, batched): token embedding, then per block
- * RMSNorm, Q/K/V projections (+ biases for qwen2), rotary embeddings, causal grouped-query
- * attention over the KV cache, output projection and residual, RMSNorm, SwiGLU feed-forward
- * and residual; then the final norm and the output head.
+ * The forward pass (llama2.c's run.c, batched): token embedding, then per layer the family's
+ * {@link Block} around causal grouped-query attention over the KV cache, then the family's
+ * final norm and the output head. What llama, qwen2 and gpt2 do differently (norms, Q/K/V
+ * layout and biases, rotary or learned positions, SwiGLU or GELU) is in {@link LlamaBlock} and
+ * {@link Gpt2Block}; attention and the cache are the same for all.
  *
  * <p>A call processes a batch of consecutive tokens at once: every matmul reads each weight
  * row once for the whole batch, and the KV cache is filled for all of them. Prompts go
@@ -29,25 +30,15 @@ public final class Transformer {
     /** The cache forward passes read and write: this transformer's own, or one swapped in by {@link #useCache}. */
     private KvCache cache;
 
-    // Activations for a batch, token-major: token b's vector starts at b * width.
+    // Activations for a batch, token-major: token b's vector starts at b * width (BatchBuffers).
     private final float[] x;
     private final float[] xb;
     private final float[] q;
     private final float[] k;
     private final float[] v;
     private final float[] att;
-    private final float[] hb;
-    private final float[] hb2;
-    /** gpt2's fused Q/K/V output, null for other architectures. */
-    private final float[] qkv;
-    private final float[] posRow;
-    private final float[] lanes8 = new float[8];
-    private final float[] ropeCos;
-    private final float[] ropeSin;
-    private final float thetaScale;
-    /** {@link RopeScaling}: the linear scale and each pair's frequency factor (1 without). */
-    private final float ropeFreqScale;
-    private final float[] ropeFactors;
+    /** The architecture family's block, chosen once from the weights. */
+    private final Block block;
     private final float[] lastLogits;
     private float[] batchLogits = new float[0];
     private float[] rowLogits;
@@ -69,29 +60,14 @@ public final class Transformer {
         this.contextSize = contextSize;
         this.maxBatch = Math.max(1, Math.min(maxBatch, contextSize));
         this.cache = new KvCache(c.layers(), contextSize, c.kvDim(), c.headDim(), cacheK, cacheV);
-        int mb = this.maxBatch;
-        x = new float[mb * c.dim()];
-        xb = new float[mb * Math.max(c.dim(), c.qDim())];
-        q = new float[mb * c.qDim()];
-        k = new float[mb * c.kvDim()];
-        v = new float[mb * c.kvDim()];
-        att = new float[mb * c.qDim()];
-        hb = new float[mb * c.ffnDim()];
-        hb2 = c.isGpt2() ? null : new float[mb * c.ffnDim()];
-        qkv = c.isGpt2() ? new float[mb * (c.qDim() + 2 * c.kvDim())] : null;
-        posRow = c.isGpt2() ? new float[c.dim()] : null;
-        if (c.isGpt2() && contextSize > c.contextLength()) {
-            throw new IllegalArgumentException("gpt2 has learned positions for " + c.contextLength()
-                    + " tokens; the context cannot be " + contextSize);
-        }
-        ropeCos = new float[mb * c.ropeDims() / 2];
-        ropeSin = new float[mb * c.ropeDims() / 2];
-        thetaScale = (float) Math.pow(c.ropeBase(), -2.0f / c.ropeDims());
-        ropeFreqScale = w.rope.freqScale();
-        ropeFactors = new float[c.ropeDims() / 2];
-        for (int i = 0; i < ropeFactors.length; i++) {
-            ropeFactors[i] = w.rope.factor(i);
-        }
+        BatchBuffers buffers = BatchBuffers.allocate(c, this.maxBatch, contextSize, pool);
+        x = buffers.x();
+        xb = buffers.xb();
+        q = buffers.q();
+        k = buffers.k();
+        v = buffers.v();
+        att = buffers.att();
+        block = w.blocks.newBlock(w, buffers);
         lastLogits = new float[c.vocabSize()];
         attention = new AttentionTask(pool.threads(), contextSize);
     }
@@ -209,89 +185,14 @@ public final class Transformer {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + c.vocabSize());
             }
             w.tokenEmbedding.dequantizeRow(token, x, b * dim);
-            if (w.positionEmbedding != null) {
-                w.positionEmbedding.dequantizeRow(pos + b, posRow, 0);
-                for (int i = 0; i < dim; i++) {
-                    x[b * dim + i] += posRow[i];
-                }
-            }
         }
-        if (c.isGpt2()) {
-            for (int l = 0; l < c.layers(); l++) {
-                gpt2Block(w.layers[l], l, n, pos);
-            }
-            return;
-        }
-        ropeTables(n, pos);
+        block.startBatch(n, pos);
         for (int l = 0; l < c.layers(); l++) {
-            ModelWeights.Layer layer = w.layers[l];
-
-            // Attention block.
-            for (int b = 0; b < n; b++) {
-                VectorMath.rmsNorm(xb, b * dim, x, b * dim, layer.attnNorm(), dim, c.rmsEps());
-            }
-            layer.wq().matmul(xb, n, q, pool);
-            layer.wk().matmul(xb, n, k, pool);
-            layer.wv().matmul(xb, n, v, pool);
-            addBias(q, layer.bq(), n);
-            addBias(k, layer.bk(), n);
-            addBias(v, layer.bv(), n);
-            for (int b = 0; b < n; b++) {
-                rotate(q, b * c.qDim(), c.heads(), b);
-                rotate(k, b * c.kvDim(), c.kvHeads(), b);
-            }
+            block.queriesKeysValues(l, n);
             cache.store(l, pos, n, k, v);
             attention.attend(l, n, pos);
-            layer.wo().matmul(att, n, xb, pool);
-            VectorMath.add(x, xb, n * dim);
-
-            // Feed-forward block.
-            for (int b = 0; b < n; b++) {
-                VectorMath.rmsNorm(xb, b * dim, x, b * dim, layer.ffnNorm(), dim, c.rmsEps());
-            }
-            layer.gate().matmul(xb, n, hb, pool);
-            layer.up().matmul(xb, n, hb2, pool);
-            for (int b = 0; b < n; b++) {
-                GgmlMath.swiglu(hb, hb2, b * c.ffnDim(), c.ffnDim());
-            }
-            layer.down().matmul(hb, n, xb, pool);
-            VectorMath.add(x, xb, n * dim);
+            block.finishLayer(l, n);
         }
-    }
-
-    /**
-     * A gpt2 block: LayerNorm, fused QKV (+ bias) split into Q, K, V, attention without
-     * rotary embedding, output projection (+ bias) and residual; LayerNorm, up (+ bias), GELU,
-     * down (+ bias) and residual.
-     */
-    private void gpt2Block(ModelWeights.Layer layer, int l, int n, int pos) {
-        int dim = c.dim();
-        int width = c.qDim() + 2 * c.kvDim();
-        for (int b = 0; b < n; b++) {
-            GgmlMath.layerNorm(xb, b * dim, x, b * dim, layer.attnNorm(), layer.attnNormBias(), dim, c.rmsEps(), lanes8);
-        }
-        layer.wqkv().matmul(xb, n, qkv, pool);
-        addBias(qkv, layer.bqkv(), n);
-        for (int b = 0; b < n; b++) {
-            System.arraycopy(qkv, b * width, q, b * c.qDim(), c.qDim());
-            System.arraycopy(qkv, b * width + c.qDim(), k, b * c.kvDim(), c.kvDim());
-            System.arraycopy(qkv, b * width + c.qDim() + c.kvDim(), v, b * c.kvDim(), c.kvDim());
-        }
-        cache.store(l, pos, n, k, v);
-        attention.attend(l, n, pos);
-        layer.wo().matmul(att, n, xb, pool);
-        addBias(xb, layer.bo(), n);
-        VectorMath.add(x, xb, n * dim);
-
-        for (int b = 0; b < n; b++) {
-            GgmlMath.layerNorm(xb, b * dim, x, b * dim, layer.ffnNorm(), layer.ffnNormBias(), dim, c.rmsEps(), lanes8);
-        }
-        layer.up().matmul(xb, n, hb, pool);
-        addBias(hb, layer.bUp(), n);
-        GgmlMath.gelu(hb, 0, n * c.ffnDim());
-        layer.down().matmul(hb, n, xb, pool);
-        addBias(xb, layer.bDown(), n);
-        VectorMath.add(x, xb, n * dim);
     }
 
     /** Final norm and output head for the last {@code rowsWanted} tokens of the batch of {@code n}. */
@@ -301,77 +202,8 @@ public final class Transformer {
 
     /** Final norm and output head for tokens {@code first .. first+rowsWanted} of the batch. */
     private void logitsOf(int first, int rowsWanted, float[] out, int outOff) {
-        int dim = c.dim();
-        for (int b = 0; b < rowsWanted; b++) {
-            if (c.isGpt2()) {
-                GgmlMath.layerNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, w.outputNormBias, dim, c.rmsEps(),
-                        lanes8);
-            } else {
-                VectorMath.rmsNorm(xb, b * dim, x, (first + b) * dim, w.outputNorm, dim, c.rmsEps());
-            }
-        }
+        block.finalNorm(first, rowsWanted);
         w.output.matmul(xb, rowsWanted, out, outOff, pool);
-    }
-
-    private void addBias(float[] y, float[] bias, int n) {
-        if (bias == null) {
-            return;
-        }
-        int width = bias.length;
-        for (int b = 0; b < n; b++) {
-            for (int i = 0; i < width; i++) {
-                y[b * width + i] += bias[i];
-            }
-        }
-    }
-
-    /**
-     * cos/sin of every rotary angle for the batch's positions, computed as ggml does: the angle
-     * starts at the position and is multiplied by {@code base^(-2/ropeDims)} per pair, in float;
-     * ggml_rope_cache_init then divides it by the pair's frequency factor and multiplies it by
-     * the linear scale (see {@link RopeScaling}).
-     */
-    private void ropeTables(int n, int pos) {
-        int half = c.ropeDims() / 2;
-        for (int b = 0; b < n; b++) {
-            float theta = pos + b;
-            for (int i = 0; i < half; i++) {
-                float angle = ropeFreqScale * (theta / ropeFactors[i]);
-                ropeCos[b * half + i] = (float) Math.cos(angle);
-                ropeSin[b * half + i] = (float) Math.sin(angle);
-                theta *= thetaScale;
-            }
-        }
-    }
-
-    /** For tests: the rotary cos (first half) and sin (second half) of every pair at {@code pos}. */
-    float[] ropeTableAt(int pos) {
-        int half = c.ropeDims() / 2;
-        ropeTables(1, pos);
-        float[] r = new float[2 * half];
-        System.arraycopy(ropeCos, 0, r, 0, half);
-        System.arraycopy(ropeSin, 0, r, half, half);
-        return r;
-    }
-
-    /** Rotates the first ropeDims elements of each of {@code heads} heads of token {@code b}. */
-    private void rotate(float[] vec, int off, int heads, int b) {
-        int half = c.ropeDims() / 2;
-        int hd = c.headDim();
-        boolean neox = c.rope() == ModelConfig.RopeStyle.NEOX;
-        for (int h = 0; h < heads; h++) {
-            int base = off + h * hd;
-            for (int i = 0; i < half; i++) {
-                float cos = ropeCos[b * half + i];
-                float sin = ropeSin[b * half + i];
-                int i0 = neox ? base + i : base + 2 * i;
-                int i1 = neox ? base + i + half : base + 2 * i + 1;
-                float x0 = vec[i0];
-                float x1 = vec[i1];
-                vec[i0] = x0 * cos - x1 * sin;
-                vec[i1] = x0 * sin + x1 * cos;
-            }
-        }
     }
 
     /**

@@ -23,6 +23,19 @@ final class VectorMath {
         }
     }
 
+    /** Adds {@code bias} to each of {@code n} token-major vectors of its length; nothing when it is null. */
+    static void addBias(float[] y, float[] bias, int n) {
+        if (bias == null) {
+            return;
+        }
+        int width = bias.length;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < width; i++) {
+                y[b * width + i] += bias[i];
+            }
+        }
+    }
+
     /**
      * RMSNorm as ggml computes it: the mean of squares accumulated in double, scale
      * {@code 1/sqrt(mean + eps)} in float, then {@code (x * scale) * weight} (two roundings,

@@ -168,11 +168,9 @@ class GoldenLogitsTest {
         if (w.tokenEmbedding.type() != io.llamux.tensor.GgmlType.F32 || w.output.type() != io.llamux.tensor.GgmlType.F32) {
             return false;
         }
-        for (ModelWeights.Layer l : w.layers) {
-            for (Linear m : java.util.Arrays.asList(l.wqkv(), l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down())) {
-                if (m != null && m.type() != io.llamux.tensor.GgmlType.F32) {
-                    return false;
-                }
+        for (Linear m : w.blocks.matrices()) {
+            if (m.type() != io.llamux.tensor.GgmlType.F32) {
+                return false;
             }
         }
         return true;

@@ -102,8 +102,9 @@ class ModelWeightsTest {
         ModelWeights m = ModelWeights.load(model("llama", new long[]{FFN, DIM}, true), new LinearFactory(4));
         assertEquals(new ModelConfig("llama", 16, DIM, 1, FFN, 2, 2, 4, 1e-5f, 10000f, 4,
                 ModelConfig.RopeStyle.NORM, VOCAB), m.config);
-        assertEquals(FFN, m.layers[0].down().cols());
-        assertEquals(DIM, m.layers[0].down().rows());
+        Linear down = ((LlamaBlock.Weights) m.blocks).layers()[0].down();
+        assertEquals(FFN, down.cols());
+        assertEquals(DIM, down.rows());
         assertTrue(m.output == m.tokenEmbedding, "no output.weight: the embedding is the output head");
     }
 

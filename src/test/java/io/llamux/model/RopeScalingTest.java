@@ -21,13 +21,13 @@ import org.junit.jupiter.api.Test;
 class RopeScalingTest {
     private static final int POS = 37;
 
-    private static Transformer transformer(GgufTestWriter w) throws Exception {
-        GgufFile f = GgufFile.parse("t.gguf", w.buildSegment());
-        return new Transformer(ModelWeights.load(f, new LinearFactory(16)), new WorkerPool(1), 64, 16);
+    private static ModelWeights weights(GgufTestWriter w) throws Exception {
+        return ModelWeights.load(GgufFile.parse("t.gguf", w.buildSegment()), new LinearFactory(16));
     }
 
     private static float[] table(GgufTestWriter w) throws Exception {
-        return transformer(w).ropeTableAt(POS);
+        ModelWeights m = weights(w);
+        return new Rope(m.config, m.rope, 1).tableAt(POS);
     }
 
     private static GgufTestWriter base() throws Exception {
@@ -43,7 +43,7 @@ class RopeScalingTest {
     @Test
     void factorsDivideAndLinearScalingMultipliesEachAngle() throws Exception {
         GgufTestWriter plainW = base();
-        ModelConfig c = transformer(plainW).config();
+        ModelConfig c = weights(plainW).config;
         int half = c.ropeDims() / 2;
         float[] plain = table(plainW);
         float[] ones = new float[half];

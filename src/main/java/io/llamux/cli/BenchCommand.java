@@ -163,8 +163,14 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             for (Path path : paths) {
                 try (GgufFile gguf = GgufFile.open(path)) {
+                    boolean first = true;
                     for (int t : threadCounts) {
                         long t0 = System.nanoTime();
+                        if (first) {
+                            // Inside load_ms: the read a cold file needs is part of loading it.
+                            ModelFile.readIn(gguf, ModelFile.terminal(err));
+                            first = false;
+                        }
                         try (Engine engine = Engine.load(gguf, new EngineOptions(t, context, batchSize))) {
                             long load = System.nanoTime() - t0;
                             err.println("llamux: " + engine.info().summary());

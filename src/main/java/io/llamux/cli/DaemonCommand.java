@@ -4,7 +4,6 @@ import ch.qos.logback.classic.Level;
 import io.llamux.daemon.Channel;
 import io.llamux.daemon.DaemonLogging;
 import io.llamux.daemon.DeviceChannel;
-import io.llamux.daemon.LoadProgress;
 import io.llamux.daemon.ModelMemory;
 import io.llamux.daemon.Notifier;
 import io.llamux.daemon.RequestLoop;
@@ -16,6 +15,7 @@ import io.llamux.chat.ChatFormats;
 import io.llamux.engine.Engine;
 import io.llamux.engine.EngineOptions;
 import io.llamux.gguf.GgufFile;
+import io.llamux.gguf.LoadProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -161,7 +161,9 @@ public final class DaemonCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Loaded loaded;
         try {
-            loaded = Loaded.load(modelPath, policy, engineOptions, LoadProgress.of(notifier), notifier);
+            LoadProgress copy = LoadProgress.of("copying the model into memory", notifier::status,
+                    ModelFile.terminal(spec.commandLine().getErr()));
+            loaded = Loaded.load(modelPath, policy, engineOptions, copy::advanced, notifier);
         } catch (IOException | IllegalArgumentException | UnsupportedOperationException e) {
             // Main.message: the JDK's file errors carry only the path.
             log.error("llamuxd: {} (exit {}: a configuration error, not restarted)", Main.message(e), EXIT_MODEL);

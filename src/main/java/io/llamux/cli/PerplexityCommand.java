@@ -47,7 +47,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         if (model.contextSize == 0) {
             model.contextSize = 512; // llama-perplexity's default chunk size
         }
-        try (GgufFile gguf = GgufFile.open(model.modelPath());
+        try (GgufFile gguf = ModelFile.open(model.modelPath(), err);
              Engine engine = Engine.load(gguf, model.engineOptions())) {
             String text = Files.readString(file, StandardCharsets.UTF_8);
             int[] tokens = engine.tokenizer().encode(text, true, false);

@@ -157,7 +157,7 @@ public final class RunCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(hook);
-        try (GgufFile file = GgufFile.open(model.modelPath());
+        try (GgufFile file = ModelFile.open(model.modelPath(), err);
              Engine engine = Engine.load(file, model.engineOptions())) {
             err.println("llamux: " + engine.info().summary());
             String contextWarning = engine.info().contextWarning();

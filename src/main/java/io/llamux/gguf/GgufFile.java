@@ -171,6 +171,28 @@ public final class GgufFile implements AutoCloseable {
         return bytes;
     }
 
+    /** Bytes read in per {@link #readIn} step, with a progress report after each. */
+    static final long READ_CHUNK = 64L << 20;
+
+    /**
+     * Reads a file {@link #open} mapped into memory, from start to end, reporting to
+     * {@code progress}: the page faults the first forward pass (or weight repacking) would take
+     * one at a time, in the order of the file, with someone told how far it is. A segment the
+     * caller holds ({@link #parse}) is in memory already: nothing to do.
+     */
+    public void readIn(LoadProgress progress) {
+        if (arena == null || !bytes.isMapped()) {
+            return;
+        }
+        long size = bytes.byteSize();
+        for (long at = 0; at < size; ) {
+            long n = Math.min(READ_CHUNK, size - at);
+            bytes.asSlice(at, n).load();
+            at += n;
+            progress.advanced(at, size);
+        }
+    }
+
     /** The file size in bytes. */
     public long size() {
         return bytes.byteSize();

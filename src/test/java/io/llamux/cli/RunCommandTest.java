@@ -55,6 +55,19 @@ class RunCommandTest {
     }
 
     @Test
+    void withoutATerminalTheLoadShowsNoProgress() {
+        // Under surefire, descriptor 2 is a pipe: what scripts see. On a terminal the file would
+        // be read in first with a progress line (ModelFile, LoadProgressTest).
+        assertEquals(null, ModelFile.terminal(new PrintWriter(new StringWriter())));
+        Result r = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "4", "--temp", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertFalse(r.err().contains(ModelFile.READING) || r.err().contains("\r"), r.err());
+        for (String line : r.err().split("\n")) {
+            assertTrue(line.startsWith("llamux: "), "every stderr line is one of run's own: " + r.err());
+        }
+    }
+
+    @Test
     void idsArePrintedSpaceSeparatedOnOneLine() {
         Result r = run(new RunCommand(), "-m", MODEL.toString(), "-p", "Once upon a time", "-n", "32", "--temp", "0", "--ids");
         assertEquals(0, r.exit(), r.err());

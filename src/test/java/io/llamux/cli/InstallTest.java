@@ -128,8 +128,43 @@ class InstallTest {
     @Test
     void withoutJdk25TheLauncherSaysHowToGetOne() throws Exception {
         Path repo = tmp.resolve("nojdk");
+        Path jdk17 = onlyJdk17(repo);
+        Result r = sh(repo, Map.of("JAVA_HOME", jdk17.toString()), "env", "-u", "LLAMUX_JAVA_HOME",
+                "sh", "scripts/java-home");
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().contains("no JDK 25 or newer found"), r.err());
+        assertTrue(r.err().contains("found only: " + jdk17 + " (Java 17)"), r.err());
+        assertTrue(r.err().contains("apt-get install temurin-25-jdk"), r.err());
+    }
+
+    @Test
+    void withoutJdk25InstallRefusesAndSaysHowToGetOne() throws Exception {
+        Path repo = tmp.resolve("nojdk-install");
+        Path jdk17 = onlyJdk17(repo);
+        copy(Path.of("scripts/install"), repo.resolve("scripts/install"));
+        copy(Path.of("kmod/dkms.conf"), repo.resolve("kmod/dkms.conf"));
+        standInJar(repo.resolve("target/llamux.jar"));
+        Path prefix = tmp.resolve("prefix");
+        // Not staged (no DESTDIR): a real install, which must stop before it writes anything.
+        // install(1) is shadowed by one that only leaves a mark, so that if the check were
+        // gone this test would fail without touching the machine.
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path mark = tmp.resolve("install-ran");
+        Path fake = Files.writeString(bin.resolve("install"), "#!/bin/sh\ntouch " + mark + "\nexit 1\n");
+        fake.toFile().setExecutable(true);
+        Map<String, String> env = Map.of("JAVA_HOME", jdk17.toString(), "PREFIX", prefix.toString(),
+                "PATH", bin + ":" + System.getenv("PATH"));
+        Result r = sh(repo, env, "env", "-u", "LLAMUX_JAVA_HOME", "-u", "DESTDIR", "sh", "scripts/install", "install");
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("install: no JDK 25 or newer found"), r.err());
+        assertTrue(r.err().contains("apt-get install temurin-25-jdk"), r.err());
+        assertFalse(Files.exists(mark) || Files.exists(prefix), "nothing installed without a JDK 25: " + r.out());
+    }
+
+    /** A copy of scripts/java-home under {@code repo} that looks only where a "JDK 17" is. */
+    private Path onlyJdk17(Path repo) throws IOException {
         copy(Path.of("scripts/java-home"), repo.resolve("scripts/java-home"));
-        // Only a "JDK 17" anywhere the script looks.
         Path jdk17 = Files.createDirectories(repo.resolve("jvm/java-17"));
         Files.createDirectories(jdk17.resolve("bin"));
         Path fakeJava = Files.writeString(jdk17.resolve("bin/java"), "#!/bin/sh\nexit 1\n");
@@ -138,12 +173,6 @@ class InstallTest {
         String script = Files.readString(repo.resolve("scripts/java-home"))
                 .replace("/usr/lib/jvm", repo.resolve("jvm").toString()).replace("/opt/java/openjdk", "/nonexistent");
         Files.writeString(repo.resolve("scripts/java-home"), script);
-        Result r = sh(repo, Map.of("JAVA_HOME", jdk17.toString()), "env", "-u", "LLAMUX_JAVA_HOME",
-                "sh", "scripts/java-home");
-        assertEquals(1, r.exit(), r.out() + r.err());
-        assertEquals("", r.out());
-        assertTrue(r.err().contains("no JDK 25 or newer found"), r.err());
-        assertTrue(r.err().contains("found only: " + jdk17 + " (Java 17)"), r.err());
-        assertTrue(r.err().contains("apt-get install temurin-25-jdk"), r.err());
+        return jdk17;
     }
 }

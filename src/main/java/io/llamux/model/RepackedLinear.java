@@ -7,12 +7,12 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A weight in its type's {@link RepackedFormat} layout, rearranged at load time. Where the
- * model's bytes are this process's own writable copy (the daemon's huge pages), each group of
- * rows is rearranged where it lies, which the formats allow by taking exactly the bytes of the
- * rows they interleave; otherwise (a read-only mapping of the file) into new memory off the
- * Java heap, and the file's pages are then dropped from this process's resident set (they stay
- * in the page cache): llama.cpp unmaps what it repacked the same way. Either way the model
- * takes its file's size in memory once.
+ * model's bytes are this process's own writable copy (the daemon's huge pages) and the layout
+ * takes exactly the bytes of the rows it interleaves (Q4_0), each group of rows is rearranged
+ * where it lies; otherwise into new memory off the Java heap, and pages of a mapped file are
+ * then dropped from this process's resident set (they stay in the page cache): llama.cpp
+ * unmaps what it repacked the same way. So a mapped model takes its file's size in memory
+ * once, plus what a layout adds (a quarter of the Q6_K tensors).
  *
  * <p>Work is split over threads by groups of interleaved rows; a prompt runs every token
  * through one group before the next, so the group's weights are read from memory once and
@@ -41,24 +41,21 @@ final class RepackedLinear extends Linear {
             throw new IllegalArgumentException(name + ": " + rows + " rows is not a multiple of " + groupRows);
         }
         this.groupBytes = format.groupBytes(cols);
-        if (groupBytes != groupRows * rowBytes) {
-            throw new IllegalStateException(format + ": a group of " + groupRows + " rows takes " + groupBytes
-                    + " bytes, not " + groupRows * rowBytes);
-        }
         this.actInts = format.activationInts(cols);
         this.acts = acts;
-        boolean rewrite = !data.isReadOnly();
+        boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
         WorkerPool.RangeTask repack = (from, to, worker) -> {
             try (Arena scratch = Arena.ofConfined()) {
                 MemorySegment group = rewrite ? scratch.allocate(groupBytes, 64) : null;
                 for (int g = from; g < to; g++) {
+                    long src = g * groupRows * rowBytes;
                     long at = g * groupBytes;
                     if (rewrite) {
-                        group.copyFrom(data.asSlice(at, groupBytes));
+                        group.copyFrom(data.asSlice(src, groupBytes));
                         format.repack(group, 0, rowBytes, packed, at, cols);
                     } else {
-                        format.repack(data, at, rowBytes, packed, at, cols);
+                        format.repack(data, src, rowBytes, packed, at, cols);
                     }
                 }
             }

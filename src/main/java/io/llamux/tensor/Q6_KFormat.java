@@ -37,6 +37,12 @@ final class Q6_KFormat implements WeightFormat {
         return GgmlType.Q8_K;
     }
 
+    /** Quant {@code l} (0..15) of group {@code g} of the super-block at {@code blk}, in 0..63 (the +32 bias in). */
+    static int quant(MemorySegment w, long blk, int g, int l) {
+        return ((Mem.u8(w, blk + lowOffset(g) + l) >> lowShift(g)) & 0xF)
+                | ((Mem.u8(w, blk + highOffset(g) + l) >> highShift(g)) & 3) << 4;
+    }
+
     private static long lowOffset(int g) {
         return QL + 64 * (g >> 3) + 32 * ((g >> 1) & 1) + 16 * (g & 1);
     }
@@ -61,14 +67,9 @@ final class Q6_KFormat implements WeightFormat {
             float d = Mem.f16(w, blk + D);
             for (int g = 0; g < 16; g++) {
                 float dl = d * Mem.i8(w, blk + SCALES + g);
-                long ql = blk + lowOffset(g);
-                long qh = blk + highOffset(g);
-                int ls = lowShift(g);
-                int hs = highShift(g);
                 int o = outOffset + b * QK + 16 * g;
                 for (int l = 0; l < 16; l++) {
-                    int q = ((Mem.u8(w, ql + l) >> ls) & 0xF) | ((Mem.u8(w, qh + l) >> hs) & 3) << 4;
-                    out[o + l] = dl * (q - 32);
+                    out[o + l] = dl * (quant(w, blk, g, l) - 32);
                 }
             }
         }

@@ -59,4 +59,34 @@ class DotAllocationTest {
         }
         assertEquals(0, allocated, type + ": 1000 compiled dots allocated " + allocated + " bytes (sink " + sink + ")");
     }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void aCompiledRepackedMatvecAllocatesNothing(GgmlType type) {
+        RepackedFormat p = WeightFormats.repacked(type);
+        assumeTrue(p != null, type + " has no repacked layout");
+        int n = 4 * 256;
+        Random rnd = new Random(43);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+        int[] act = new int[p.activationInts(n)];
+        MemorySegment w = Arena.ofAuto().allocate(2 * p.groupBytes(n), 64);
+        for (long i = 0; i < w.byteSize(); i++) w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        float[] y = new float[2 * p.rows()];
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long allocated = -1;
+        for (int round = 0; round < 60 && allocated != 0; round++) {
+            for (int i = 0; i < 10_000; i++) {
+                p.prepareActivation(x, 0, n, act, 0);
+                p.matvec(w, (i & 1) * p.groupBytes(n), act, 0, n, y, (i & 1) * p.rows());
+            }
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1_000; i++) {
+                p.prepareActivation(x, 0, n, act, 0);
+                p.matvec(w, (i & 1) * p.groupBytes(n), act, 0, n, y, (i & 1) * p.rows());
+            }
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        }
+        assertEquals(0, allocated, type + ": 1000 compiled repacked matvecs allocated " + allocated + " bytes");
+    }
 }

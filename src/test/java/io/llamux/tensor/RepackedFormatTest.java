@@ -18,12 +18,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RepackedFormatTest {
 
-    private static final GgmlType[] TYPES = {GgmlType.Q4_0};
+    private static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q6_K};
 
     @ParameterizedTest
-    @ValueSource(ints = {32, 224, 256, 2048, 5632})
+    @ValueSource(ints = {32, 224, 256, 512, 2048, 5632})
     void sameWeightsAndProducts(int n) {
         for (GgmlType type : TYPES) {
+            if (n % type.blockSize != 0) {
+                continue;
+            }
             WeightFormat plain = WeightFormats.of(type);
             RepackedFormat packed = WeightFormats.repacked(type);
             int rows = packed.rows();

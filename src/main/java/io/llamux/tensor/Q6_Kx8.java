@@ -1,0 +1,188 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q6_K weights of eight rows interleaved, each quant widened to a signed byte, so that the
+ * 6-bit fields are unpacked once at load time instead of in every product (the file layout
+ * costs some ten vector operations per eight products; this one about two). The layout is a
+ * quarter larger than the file's, so it always goes to new memory; Q6_K is the output head of
+ * most Q4_0 and Q4_K_M files and a few other tensors of the latter.
+ *
+ * <p>A group of eight rows is, for each super-block b (256 weights of every row):
+ * <pre>
+ *   2208b         i8  q[16][8][16]  group s, vector j, lane 2r+h: quant - 32 of element 16s+j+8h of row r
+ *   2208b+2048    i8  scale[16][8]  group s's scale of row r
+ *   2208b+2176    f32 d[8]          row r's super-block scale, widened from f16
+ * </pre>
+ * and a prepared activation vector (Q8_K, quantized as llama.cpp does), for each super-block,
+ * 129 ints: for group s and j &lt; 8, int 8s+j holds elements 16s+j (low half) and 16s+j+8 (high
+ * half) as int16, then the scale's float bits. Broadcasting int 8s+j puts in short lane 2r+h
+ * the element that lane holds of every row. A lane adds 8 products of at most 32 * 127 in
+ * magnitude (32512: int16 holds it exactly); a row's two lanes are added as ints, times the
+ * group scale, into the super-block's exact int sum, as ggml computes it.
+ */
+final class Q6_Kx8 implements RepackedFormat {
+
+    static final int ROWS = 8;
+    static final int QK = Q6_KFormat.QK;
+    static final int W_SCALES = 2048;
+    static final int W_D = 2176;
+    static final int W_BLOCK = 2208;
+    static final int A_BLOCK = 129;
+    static final int A_SCALE = 128;
+
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q6_K;
+    }
+
+    @Override
+    public int rows() {
+        return ROWS;
+    }
+
+    private static int blocks(int cols) {
+        Mem.checkBlocks(GgmlType.Q6_K, cols);
+        return cols / QK;
+    }
+
+    @Override
+    public long groupBytes(int cols) {
+        return (long) blocks(cols) * W_BLOCK;
+    }
+
+    @Override
+    public int activationInts(int cols) {
+        return blocks(cols) * A_BLOCK;
+    }
+
+    @Override
+    public void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols) {
+        for (int b = 0; b < blocks(cols); b++) {
+            long out = dstOff + (long) b * W_BLOCK;
+            for (int r = 0; r < ROWS; r++) {
+                long blk = srcOff + r * srcRowBytes + (long) b * Q6_KFormat.BYTES;
+                Mem.putF32(dst, out + W_D + 4L * r, Mem.f16(src, blk + Q6_KFormat.D));
+                for (int s = 0; s < 16; s++) {
+                    Mem.putI8(dst, out + W_SCALES + 8L * s + r, Mem.i8(src, blk + Q6_KFormat.SCALES + s));
+                    for (int e = 0; e < 16; e++) {
+                        int j = e & 7;
+                        int h = e >> 3;
+                        Mem.putI8(dst, out + 128L * s + 16L * j + 2 * r + h, Q6_KFormat.quant(src, blk, s, e) - 32);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols) {
+        for (int b = 0; b < blocks(cols); b++) {
+            long in = wOff + (long) b * W_BLOCK;
+            float d = Mem.f32(w, in + W_D + 4L * row);
+            for (int s = 0; s < 16; s++) {
+                float dl = d * Mem.i8(w, in + W_SCALES + 8L * s + row);
+                for (int e = 0; e < 16; e++) {
+                    out[outOff + b * QK + 16 * s + e] = dl * Mem.i8(w, in + 128L * s + 16L * (e & 7) + 2 * row + (e >> 3));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
+        for (int b = 0; b < blocks(cols); b++) {
+            int xo = off + b * QK;
+            int at = dstOff + b * A_BLOCK;
+            // As Q8_KActivation (quantize_row_q8_K): the first element of largest magnitude sets the scale.
+            float max = 0;
+            float amax = 0;
+            for (int e = 0; e < QK; e++) {
+                float ax = Math.abs(x[xo + e]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[xo + e];
+                }
+            }
+            if (amax == 0) {
+                java.util.Arrays.fill(dst, at, at + A_BLOCK, 0);
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int s = 0; s < 16; s++) {
+                for (int j = 0; j < 8; j++) {
+                    int lo = Math.min(127, (int) Math.rint(iscale * x[xo + 16 * s + j]));
+                    int hi = Math.min(127, (int) Math.rint(iscale * x[xo + 16 * s + j + 8]));
+                    dst[at + 8 * s + j] = (lo & 0xFFFF) | (hi << 16);
+                }
+            }
+            dst[at + A_SCALE] = Float.floatToRawIntBits(1 / iscale);
+        }
+    }
+
+    // Written out, with no calls but the Vector API's (see Q4_0x8): one group of 16 per iteration.
+
+    @Override
+    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+        int blocks = blocks(cols);
+        FloatVector acc = FloatVector.zero(F8);
+        for (int b = 0; b < blocks; b++) {
+            long wb = wOff + (long) b * W_BLOCK;
+            int ab = actOff + b * A_BLOCK;
+            IntVector sum = IntVector.zero(I8);
+            for (int s = 0; s < 16; s++) {
+                long ws = wb + 128L * s;
+                int as = ab + 8 * s;
+                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B16, w, ws, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0))
+                        .mul(IntVector.broadcast(I8, act[as]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 16, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 1]).reinterpretAsShorts()))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 32, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 2]).reinterpretAsShorts()))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 48, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 3]).reinterpretAsShorts()))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 64, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 4]).reinterpretAsShorts()))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 80, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 5]).reinterpretAsShorts()))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 96, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 6]).reinterpretAsShorts()))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 112, LE)
+                                .convertShape(VectorOperators.B2S, S16, 0))
+                                .mul(IntVector.broadcast(I8, act[as + 7]).reinterpretAsShorts()));
+                IntVector pairs = p.reinterpretAsInts();
+                IntVector rowSums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(pairs.lanewise(VectorOperators.ASHR, 16));
+                IntVector scales = (IntVector) ByteVector.fromMemorySegment(B8, w, wb + W_SCALES + 8L * s, LE)
+                        .convertShape(VectorOperators.B2I, I8, 0);
+                sum = sum.add(rowSums.mul(scales));
+            }
+            acc = FloatVector.fromMemorySegment(F8, w, wb + W_D, LE).mul(Float.intBitsToFloat(act[ab + A_SCALE]))
+                    .fma((FloatVector) sum.convert(VectorOperators.I2F, 0), acc);
+        }
+        acc.intoArray(y, yOff);
+    }
+}

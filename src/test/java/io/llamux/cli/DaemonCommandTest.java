@@ -45,6 +45,10 @@ class DaemonCommandTest {
         r = run("daemon", "-m", "x.gguf", "--log-level", "loud");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown --log-level loud"), r.err());
+        r = run("daemon", "-m", "x.gguf", "--kv-cache-memory", "lots");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--kv-cache-memory takes bytes, or a number with K, M or G (e.g. 512M, 2G), not 'lots'"),
+                r.err());
     }
 
     @Test
@@ -121,6 +125,46 @@ class DaemonCommandTest {
         assertTrue(text.matches("(?s).*INFO Daemon: warm-up: [1-9][0-9]* forward passes in [0-9]+ ms.*"), text);
         assertTrue(text.indexOf("warm-up:") < text.indexOf("serving "), text);
         assertTrue(text.contains("copied in"), text);
+        assertTrue(text.contains("INFO Daemon: no chat template: prompts are raw text; KV caches for "), text);
+    }
+
+    @Test
+    void aModelWithATemplateServesConversationsInTheCacheMemoryGiven(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path model = io.llamux.testing.ScriptedChatModel.write(dir); // one cache: 1 layer x 256 positions x 16 x 2 halves x 2
+        String log = daemonLog(model, "--kv-cache-memory", "40K");
+        assertTrue(log.contains("INFO Daemon: conversations in the model's chat template; KV caches for 2 users at once "
+                + "(0.0 MiB each, --kv-cache-memory 40K)"), log);
+        log = daemonLog(model, "--chat-template", "chatml");
+        assertTrue(log.contains("INFO Daemon: conversations in chatml; KV caches for "), log);
+        var cl = Main.commandLine();
+        DaemonCommand daemon = (DaemonCommand) cl.getSubcommands().get("daemon").getCommand();
+        daemon.notifier = e -> { };
+        daemon.opener = ClosedDevice::new;
+        cl.setErr(new PrintWriter(new StringWriter()));
+        assertEquals(2, cl.execute("daemon", "-m", model.toString(), "-t", "1", "--warm-up", "0", "--huge-pages", "off",
+                "--chat-template", dir.resolve("missing.jinja").toString()), "a bad --chat-template is a configuration error");
+    }
+
+    /** The daemon's log for a start on {@code model} with a device that closes at once. */
+    private static String daemonLog(Path model, String... options) {
+        var cl = Main.commandLine();
+        cl.setErr(new PrintWriter(new StringWriter()));
+        DaemonCommand daemon = (DaemonCommand) cl.getSubcommands().get("daemon").getCommand();
+        daemon.notifier = e -> { };
+        daemon.opener = ClosedDevice::new;
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+            List<String> args = new ArrayList<>(List.of("daemon", "-m", model.toString(), "-t", "1", "--warm-up", "0",
+                    "--huge-pages", "off"));
+            args.addAll(List.of(options));
+            assertEquals(1, cl.execute(args.toArray(String[]::new)), log.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+        }
+        return log.toString(StandardCharsets.UTF_8);
     }
 
     private static int indexOf(List<String> events, String prefix) {

@@ -33,7 +33,8 @@ import java.util.function.IntConsumer;
  *
  * <p>A generation processes the prompt in batched passes, then samples tokens one at a time until an
  * end-of-generation token (not printed), {@code maxTokens}, a full context, or cancellation.
- * The KV cache keeps what the last generation computed: a prompt that starts with the same tokens
+ * A KV cache ({@link CacheSlot}: the engine's own, or one of {@link #newCacheSlot}'s, one per
+ * conversation) keeps what its last generation computed: a prompt that starts with the same tokens
  * (the next turn of a conversation: the previous prompt, the answer, the new message) processes
  * only the tokens after the common prefix. The result is the same as from an empty context,
  * because each token's keys and values depend only on the tokens before it.

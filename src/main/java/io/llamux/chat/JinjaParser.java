@@ -105,6 +105,15 @@ final class JinjaParser {
         return toks.get(0).text();
     }
 
+    /** The end of a block's opening tag, its statements up to {@code end}, and the closing tag. */
+    private List<Stmt> block(String end) {
+        expectEnd();
+        List<Stmt> body = body(Set.of(end));
+        endTag();
+        expectEnd();
+        return body;
+    }
+
     private Stmt statement(String word) {
         switch (word) {
             case "if": {
@@ -121,10 +130,7 @@ final class JinjaParser {
                         conds.add(expression());
                         expectEnd();
                     } else if (end.equals("else")) {
-                        expectEnd();
-                        elseBody = body(Set.of("endif"));
-                        endTag();
-                        expectEnd();
+                        elseBody = block("endif");
                         break;
                     } else {
                         expectEnd();
@@ -154,11 +160,10 @@ final class JinjaParser {
                 List<Stmt> body = body(Set.of("else", "endfor"));
                 List<Stmt> elseBody = List.of();
                 if (endTag().equals("else")) {
+                    elseBody = block("endfor");
+                } else {
                     expectEnd();
-                    elseBody = body(Set.of("endfor"));
-                    endTag();
                 }
-                expectEnd();
                 return new ForStmt(targets, iter, filter, body, elseBody);
             }
             case "set": {
@@ -174,11 +179,7 @@ final class JinjaParser {
                     expectEnd();
                     return new SetStmt(target, attr, value, null);
                 }
-                expectEnd();
-                List<Stmt> body = body(Set.of("endset"));
-                endTag();
-                expectEnd();
-                return new SetStmt(target, attr, null, body);
+                return new SetStmt(target, attr, null, block("endset"));
             }
             case "macro": {
                 String name = name();
@@ -198,11 +199,7 @@ final class JinjaParser {
                     }
                 }
                 ti++;
-                expectEnd();
-                List<Stmt> body = body(Set.of("endmacro"));
-                endTag();
-                expectEnd();
-                return new MacroStmt(name, params, defaults, body);
+                return new MacroStmt(name, params, defaults, block("endmacro"));
             }
             case "break":
                 expectEnd();
@@ -212,11 +209,7 @@ final class JinjaParser {
                 return new ContinueStmt();
             case "generation": {
                 // transformers' {% generation %} marks assistant text; it renders its body
-                expectEnd();
-                List<Stmt> body = body(Set.of("endgeneration"));
-                endTag();
-                expectEnd();
-                return new IfStmt(List.of(s -> Boolean.TRUE), List.of(body), List.of());
+                return new IfStmt(List.of(s -> Boolean.TRUE), List.of(block("endgeneration")), List.of());
             }
             case "filter": {
                 String f = name();
@@ -226,11 +219,7 @@ final class JinjaParser {
                     ti++;
                     callArgs(args, kwargs);
                 }
-                expectEnd();
-                List<Stmt> body = body(Set.of("endfilter"));
-                endTag();
-                expectEnd();
-                return new FilterBlockStmt(f, args, kwargs, body);
+                return new FilterBlockStmt(f, args, kwargs, block("endfilter"));
             }
             case "do": {
                 Expr e = expression();
@@ -546,15 +535,20 @@ final class JinjaParser {
                 ti++;
                 node = slice ? new SliceExpr(node, sl[0], sl[1], sl[2]) : new ItemExpr(node, sl[0]);
             } else if (peek("(")) {
-                ti++;
-                List<Expr> args = new ArrayList<>();
-                Map<String, Expr> kwargs = new LinkedHashMap<>();
-                callArgs(args, kwargs);
-                node = new CallExpr(node, args, kwargs);
+                node = call(node);
             } else {
                 return node;
             }
         }
+    }
+
+    /** At "(": a call of {@code callee} with the arguments up to the closing ")". */
+    private Expr call(Expr callee) {
+        ti++;
+        List<Expr> args = new ArrayList<>();
+        Map<String, Expr> kwargs = new LinkedHashMap<>();
+        callArgs(args, kwargs);
+        return new CallExpr(callee, args, kwargs);
     }
 
     private static Expr literal(Object v) {
@@ -603,9 +597,6 @@ final class JinjaParser {
                     negate = true;
                 }
                 String test = name();
-                if (test.equals("none") || test.equals("true") || test.equals("false")) {
-                    // fine as names
-                }
                 List<Expr> args = new ArrayList<>();
                 Map<String, Expr> kwargs = new LinkedHashMap<>();
                 if (peek("(")) {
@@ -616,11 +607,7 @@ final class JinjaParser {
                 }
                 node = new TestExpr(node, test, negate, args);
             } else if (peek("(")) {
-                ti++;
-                List<Expr> args = new ArrayList<>();
-                Map<String, Expr> kwargs = new LinkedHashMap<>();
-                callArgs(args, kwargs);
-                node = new CallExpr(node, args, kwargs);
+                node = call(node);
             } else {
                 return node;
             }

@@ -328,32 +328,33 @@ final class JinjaValues {
         throw new TemplateException("'" + typeName(v) + "' object is not iterable");
     }
 
+    /** Python's {@code sep.join(str(x) for x in items)}. */
+    static TStr join(TStr sep, List<Object> items) {
+        TStr out = TStr.EMPTY;
+        boolean first = true;
+        for (Object o : items) {
+            if (!first) {
+                out = out.concat(sep);
+            }
+            first = false;
+            out = out.concat(str(o));
+        }
+        return out;
+    }
+
+    /** Python's name for the value's type, as its error messages give it. */
     static String typeName(Object v) {
-        if (v == null) {
-            return "NoneType";
-        }
-        if (v instanceof Boolean) {
-            return "bool";
-        }
-        if (v instanceof Long) {
-            return "int";
-        }
-        if (v instanceof Double) {
-            return "float";
-        }
-        if (v instanceof TStr) {
-            return "str";
-        }
-        if (v instanceof List) {
-            return "list";
-        }
-        if (v instanceof Map) {
-            return "dict";
-        }
-        if (v instanceof Undefined) {
-            return "Undefined";
-        }
-        return "function";
+        return switch (v) {
+            case null -> "NoneType";
+            case Boolean _ -> "bool";
+            case Long _ -> "int";
+            case Double _ -> "float";
+            case TStr _ -> "str";
+            case List<?> _ -> "list";
+            case Map<?, ?> _ -> "dict";
+            case Undefined _ -> "Undefined";
+            default -> "function";
+        };
     }
 
     private static final java.util.Set<String> DICT_METHODS = java.util.Set.of("items", "keys", "values", "get");
@@ -900,18 +901,8 @@ final class JinjaValues {
                 }
                 return n;
             }
-            case "join": {
-                TStr out = TStr.EMPTY;
-                boolean first = true;
-                for (Object o : iterate(a0)) {
-                    if (!first) {
-                        out = out.concat(t);
-                    }
-                    first = false;
-                    out = out.concat(str(o));
-                }
-                return out;
-            }
+            case "join":
+                return join(t, iterate(a0));
             case "splitlines": {
                 List<Object> out = new ArrayList<>();
                 int i = 0;
@@ -1011,16 +1002,15 @@ final class JinjaValues {
             case "join": {
                 TStr sep = kw.containsKey("d") ? str(kw.get("d")) : a0 == null ? TStr.EMPTY : str(a0);
                 Object attr = kw.containsKey("attribute") ? kw.get("attribute") : args.size() > 1 ? args.get(1) : null;
-                TStr out = TStr.EMPTY;
-                boolean first = true;
-                for (Object o : iterate(v)) {
-                    if (!first) {
-                        out = out.concat(sep);
+                List<Object> items = iterate(v);
+                if (attr != null) {
+                    List<Object> picked = new ArrayList<>();
+                    for (Object o : items) {
+                        picked.add(attrPath(o, key(attr)));
                     }
-                    first = false;
-                    out = out.concat(str(attr == null ? o : attrPath(o, key(attr))));
+                    items = picked;
                 }
-                return out;
+                return join(sep, items);
             }
             case "items": {
                 if (v instanceof Undefined) {

@@ -49,7 +49,6 @@ final class Q4_0x8 implements RepackedFormat {
     static final int A_SCALE = 16;
     static final int A_BIAS = 17;
 
-    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -156,7 +155,11 @@ final class Q4_0x8 implements RepackedFormat {
     // The loop body is written out, with no calls but the Vector API's: a vector that crosses a
     // call C2 did not inline is boxed (an allocation per block), C2 stops inlining once a method
     // has grown past its node budget, and an inner loop over the four weight vectors would get
-    // pre- and post-loops with bounds checks of their own.
+    // pre- and post-loops with bounds checks of their own. Nibbles are shifted in int lanes
+    // (each int's two shorts at once, the mask clearing what crosses between them): C2 emits
+    // short-lane shifts by a constant as a count moved into a register first, one more
+    // instruction each (measured: 2.9 vs 3.4 ns per row and block, one thread).
+    private static final int NIBBLES = 0x000F_000F;
 
     @Override
     public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
@@ -165,37 +168,37 @@ final class Q4_0x8 implements RepackedFormat {
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
             int ab = actOff + c * A_BLOCK;
-            ShortVector q0 = ShortVector.fromMemorySegment(S16, w, wb, LE);
-            ShortVector q1 = ShortVector.fromMemorySegment(S16, w, wb + 32, LE);
-            ShortVector q2 = ShortVector.fromMemorySegment(S16, w, wb + 64, LE);
-            ShortVector q3 = ShortVector.fromMemorySegment(S16, w, wb + 96, LE);
-            ShortVector s0 = q0.and((short) 0xF).mul(IntVector.broadcast(I8, act[ab]).reinterpretAsShorts())
-                    .add(q0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF)
+            IntVector q0 = IntVector.fromMemorySegment(I8, w, wb, LE);
+            IntVector q1 = IntVector.fromMemorySegment(I8, w, wb + 32, LE);
+            IntVector q2 = IntVector.fromMemorySegment(I8, w, wb + 64, LE);
+            IntVector q3 = IntVector.fromMemorySegment(I8, w, wb + 96, LE);
+            ShortVector s0 = q0.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab]).reinterpretAsShorts())
+                    .add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 1]).reinterpretAsShorts()))
-                    .add(q0.lanewise(VectorOperators.LSHR, 8).and((short) 0xF)
+                    .add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 2]).reinterpretAsShorts()))
-                    .add(q0.lanewise(VectorOperators.LSHR, 12)
+                    .add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 3]).reinterpretAsShorts()));
-            ShortVector s1 = q1.and((short) 0xF).mul(IntVector.broadcast(I8, act[ab + 4]).reinterpretAsShorts())
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF)
+            ShortVector s1 = q1.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 4]).reinterpretAsShorts())
+                    .add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 5]).reinterpretAsShorts()))
-                    .add(q1.lanewise(VectorOperators.LSHR, 8).and((short) 0xF)
+                    .add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 6]).reinterpretAsShorts()))
-                    .add(q1.lanewise(VectorOperators.LSHR, 12)
+                    .add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 7]).reinterpretAsShorts()));
-            ShortVector s2 = q2.and((short) 0xF).mul(IntVector.broadcast(I8, act[ab + 8]).reinterpretAsShorts())
-                    .add(q2.lanewise(VectorOperators.LSHR, 4).and((short) 0xF)
+            ShortVector s2 = q2.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 8]).reinterpretAsShorts())
+                    .add(q2.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 9]).reinterpretAsShorts()))
-                    .add(q2.lanewise(VectorOperators.LSHR, 8).and((short) 0xF)
+                    .add(q2.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 10]).reinterpretAsShorts()))
-                    .add(q2.lanewise(VectorOperators.LSHR, 12)
+                    .add(q2.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 11]).reinterpretAsShorts()));
-            ShortVector s3 = q3.and((short) 0xF).mul(IntVector.broadcast(I8, act[ab + 12]).reinterpretAsShorts())
-                    .add(q3.lanewise(VectorOperators.LSHR, 4).and((short) 0xF)
+            ShortVector s3 = q3.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 12]).reinterpretAsShorts())
+                    .add(q3.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 13]).reinterpretAsShorts()))
-                    .add(q3.lanewise(VectorOperators.LSHR, 8).and((short) 0xF)
+                    .add(q3.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 14]).reinterpretAsShorts()))
-                    .add(q3.lanewise(VectorOperators.LSHR, 12)
+                    .add(q3.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
                             .mul(IntVector.broadcast(I8, act[ab + 15]).reinterpretAsShorts()));
             IntVector pairs = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();
             IntVector sums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)

@@ -110,25 +110,15 @@ final class Q6_Kx8 implements RepackedFormat {
         for (int b = 0; b < blocks(cols); b++) {
             int xo = off + b * QK;
             int at = dstOff + b * A_BLOCK;
-            // As Q8_KActivation (quantize_row_q8_K): the first element of largest magnitude sets the scale.
-            float max = 0;
-            float amax = 0;
-            for (int e = 0; e < QK; e++) {
-                float ax = Math.abs(x[xo + e]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[xo + e];
-                }
-            }
-            if (amax == 0) {
+            float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
+            if (iscale == 0) {
                 java.util.Arrays.fill(dst, at, at + A_BLOCK, 0);
                 continue;
             }
-            float iscale = -127f / max;
             for (int s = 0; s < 16; s++) {
                 for (int j = 0; j < 8; j++) {
-                    int lo = Math.min(127, (int) Math.rint(iscale * x[xo + 16 * s + j]));
-                    int hi = Math.min(127, (int) Math.rint(iscale * x[xo + 16 * s + j + 8]));
+                    int lo = Q8_KActivation.quant(iscale, x[xo + 16 * s + j]);
+                    int hi = Q8_KActivation.quant(iscale, x[xo + 16 * s + j + 8]);
                     dst[at + 8 * s + j] = (lo & 0xFFFF) | (hi << 16);
                 }
             }

@@ -31,30 +31,43 @@ final class Q8_KActivation implements ActivationFormat {
         return Mem.i16(act, blk + BSUMS + 4L * s) + Mem.i16(act, blk + BSUMS + 4L * s + 2);
     }
 
+    /**
+     * The block of 256 at {@code x[o]}: -127 over its element of largest magnitude (the first
+     * one on ties), or 0 when the block is all zeros. The scale stored is its inverse.
+     */
+    static float inverseScale(float[] x, int o) {
+        float max = 0;
+        float amax = 0;
+        for (int j = 0; j < QK; j++) {
+            float ax = Math.abs(x[o + j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[o + j];
+            }
+        }
+        return amax == 0 ? 0 : -127f / max;
+    }
+
+    /** One element's quant: nearest to {@code iscale * v}, ties to even, at most 127. */
+    static int quant(float iscale, float v) {
+        return Math.min(127, (int) Math.rint(iscale * v));
+    }
+
     @Override
     public void quantize(float[] x, int off, int n, MemorySegment dst, long dstOffset) {
         Mem.checkBlocks(type(), n);
         for (int b = 0; b < n / QK; b++) {
             int o = off + b * QK;
             long blk = dstOffset + (long) b * BYTES;
-            float max = 0;
-            float amax = 0;
-            for (int j = 0; j < QK; j++) {
-                float ax = Math.abs(x[o + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[o + j];
-                }
-            }
-            if (amax == 0) {
+            float iscale = inverseScale(x, o);
+            if (iscale == 0) {
                 dst.asSlice(blk, BYTES).fill((byte) 0);
                 continue;
             }
-            float iscale = -127f / max;
             for (int g = 0; g < QK / 16; g++) {
                 int sum = 0;
                 for (int l = 0; l < 16; l++) {
-                    int q = Math.min(127, (int) Math.rint(iscale * x[o + 16 * g + l]));
+                    int q = quant(iscale, x[o + 16 * g + l]);
                     Mem.putI8(dst, blk + QS + 16 * g + l, q);
                     sum += q;
                 }

@@ -132,22 +132,17 @@ final class Q4_0x8 implements RepackedFormat {
         for (int c = 0; c < blocks(cols); c++) {
             int xo = off + c * Q4_0Format.QK;
             int at = dstOff + c * A_BLOCK;
-            float amax = 0;
-            for (int e = 0; e < Q4_0Format.QK; e++) {
-                amax = Math.max(amax, Math.abs(x[xo + e]));
-            }
-            // As Q8_0Activation: the products are scaled by d rounded to f16.
-            float d = amax / 127f;
-            float id = amax != 0 ? 127f / amax : 0f;
+            float amax = Q8_0Activation.amax(x, xo);
+            float id = Q8_0Activation.inverseScale(amax);
             int sum = 0;
             for (int m = 0; m < 16; m++) {
                 int e = 8 * (m / 4) + (m % 4);
-                int lo = (int) Math.rint(x[xo + e] * id);
-                int hi = (int) Math.rint(x[xo + e + 4] * id);
+                int lo = Q8_0Activation.quant(id, x[xo + e]);
+                int hi = Q8_0Activation.quant(id, x[xo + e + 4]);
                 dst[at + m] = (lo & 0xFFFF) | (hi << 16);
                 sum += lo + hi;
             }
-            dst[at + A_SCALE] = Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(d)));
+            dst[at + A_SCALE] = Float.floatToRawIntBits(Q8_0Activation.storedScale(amax));
             dst[at + A_BIAS] = 8 * sum;
         }
     }

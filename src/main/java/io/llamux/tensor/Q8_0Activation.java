@@ -17,29 +17,45 @@ final class Q8_0Activation implements ActivationFormat {
 
     /** Quantizes one block of 32 and returns the sum of its quants. */
     static int quantizeBlock(float[] x, int off, MemorySegment dst, long blk, long dOffset, long qsOffset) {
-        float amax = 0;
-        for (int j = 0; j < Q8_0Format.QK; j++) {
-            amax = Math.max(amax, Math.abs(x[off + j]));
-        }
-        float d = amax / 127f;
-        float id = amax != 0 ? 127f / amax : 0f;
-        Mem.putF16(dst, blk + dOffset, d);
+        float amax = amax(x, off);
+        float id = inverseScale(amax);
+        Mem.putF16(dst, blk + dOffset, amax / 127f);
         int sum = 0;
         for (int j = 0; j < Q8_0Format.QK; j++) {
-            int q = (int) Math.rint(x[off + j] * id);
+            int q = quant(id, x[off + j]);
             Mem.putI8(dst, blk + qsOffset + j, q);
             sum += q;
         }
         return sum;
     }
 
-    /** The block scale before it was rounded to f16, needed for Q8_1's s. */
-    static float scale(float[] x, int off) {
+    /** The largest magnitude in the block of 32 at {@code off}. */
+    static float amax(float[] x, int off) {
         float amax = 0;
         for (int j = 0; j < Q8_0Format.QK; j++) {
             amax = Math.max(amax, Math.abs(x[off + j]));
         }
-        return amax / 127f;
+        return amax;
+    }
+
+    /** The block scale before it was rounded to f16, needed for Q8_1's s. */
+    static float scale(float[] x, int off) {
+        return amax(x, off) / 127f;
+    }
+
+    /** The scale the products are multiplied by: amax / 127 rounded to f16, as stored. */
+    static float storedScale(float amax) {
+        return Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+    }
+
+    /** What the elements are multiplied by before rounding: 127 / amax, unrounded (0 for zeros). */
+    static float inverseScale(float amax) {
+        return amax != 0 ? 127f / amax : 0f;
+    }
+
+    /** The quant of {@code v}, in [-127, 127]. */
+    static int quant(float inverseScale, float v) {
+        return (int) Math.rint(v * inverseScale);
     }
 
     @Override

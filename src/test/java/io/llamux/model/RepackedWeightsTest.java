@@ -9,7 +9,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The two ways a weight reaches its repacked layout give the same model: into new memory from
@@ -19,23 +20,26 @@ import org.junit.jupiter.api.Test;
  * first way drops from the resident set, still loads the same afterwards.
  */
 class RepackedWeightsTest {
-    private static final Path MODEL = Path.of("../shared/models/synthetic-Q4_0.gguf");
+    private static final Path MODELS = Path.of("../shared/models");
     private static final int[] PROMPT = {1, 15, 300, 42, 7, 99};
 
-    @Test
-    void inPlaceAndCopiedRepackingAgree() throws Exception {
-        Shared.require(MODEL);
+    /** The types whose layout takes exactly their rows' bytes, so the daemon's copy is rewritten. */
+    @ParameterizedTest
+    @ValueSource(strings = {"synthetic-Q4_0.gguf", "synthetic-Q8_0.gguf"})
+    void inPlaceAndCopiedRepackingAgree(String file) throws Exception {
+        Path model = MODELS.resolve(file);
+        Shared.require(model);
         float[] mapped;
         float[] again;
-        try (GgufFile f = GgufFile.open(MODEL)) {
+        try (GgufFile f = GgufFile.open(model)) {
             mapped = logits(f);
             again = logits(f);
         }
         float[] owned;
         try (Arena arena = Arena.ofShared()) {
-            byte[] bytes = Files.readAllBytes(MODEL);
+            byte[] bytes = Files.readAllBytes(model);
             MemorySegment copy = arena.allocate(bytes.length, 64).copyFrom(MemorySegment.ofArray(bytes));
-            try (GgufFile f = GgufFile.parseOwnCopy(MODEL.toString(), copy)) {
+            try (GgufFile f = GgufFile.parseOwnCopy(model.toString(), copy)) {
                 owned = logits(f);
                 boolean rewritten = !copy.asByteBuffer().equals(MemorySegment.ofArray(bytes).asByteBuffer());
                 assertTrue(rewritten, "the writable copy was repacked where it lies");

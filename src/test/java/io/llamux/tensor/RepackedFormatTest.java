@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RepackedFormatTest {
 
-    private static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q6_K};
+    private static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0};
 
     @ParameterizedTest
     @ValueSource(ints = {32, 224, 256, 512, 2048, 5632})

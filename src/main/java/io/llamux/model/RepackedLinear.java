@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A weight in its type's {@link RepackedFormat} layout, rearranged at load time. Where the
  * model's bytes are this process's own writable copy (the daemon's huge pages) and the layout
- * takes exactly the bytes of the rows it interleaves (Q4_0, Q8_0), each group of rows is rearranged
- * where it lies; otherwise into new memory off the Java heap, and pages of a mapped file are
+ * takes exactly the bytes of the rows it interleaves (Q4_0, Q4_K, Q8_0), each group of rows
+ * is rearranged where it lies; otherwise into new memory off the Java heap, and pages of a mapped file are
  * then dropped from this process's resident set (they stay in the page cache): llama.cpp
  * unmaps what it repacked the same way. So a mapped model takes its file's size in memory
  * once, plus what a layout adds (a quarter of the Q6_K tensors).

@@ -84,6 +84,44 @@ final class Q4_0x8 implements RepackedFormat {
         return 8 * k + 4 * (lane & 1) + j;
     }
 
+    /**
+     * Writes one block column of eight rows in this layout (128 bytes at {@code out}) from 32
+     * nibbles a row in a file's layout: row r's element e is at bits {@code shift + 4 * (e >>
+     * spanBits)} of byte {@code e % 2^spanBits} from {@code first + r * srcRowBytes} (Q4_0: runs
+     * of 16, the low nibbles first; a Q4_K sub-block: one run of 32, all at one shift).
+     */
+    static void interleave(MemorySegment src, long first, long srcRowBytes, int spanBits, int shift,
+                           MemorySegment dst, long out) {
+        for (int r = 0; r < ROWS; r++) {
+            long row = first + r * srcRowBytes;
+            for (int k = 0; k < 4; k++) {
+                for (int h = 0; h < 2; h++) {
+                    int e = element(k, h, 0);
+                    int bytes = Mem.i32(src, row + (e & ((1 << spanBits) - 1)));
+                    Mem.putI16(dst, out + 32L * k + 2L * (2 * r + h), lane(bytes, shift + 4 * (e >> spanBits)));
+                }
+            }
+        }
+    }
+
+    /** One weight lane: the nibbles at bit {@code shift} of the four bytes of {@code bytes}. */
+    private static int lane(int bytes, int shift) {
+        int x = bytes >>> shift;
+        return (x & 0xF) | (x >>> 4 & 0xF0) | (x >>> 8 & 0xF00) | (x >>> 12 & 0xF000);
+    }
+
+    /** The unsigned nibble of element {@code e} of row {@code row} in the block column at {@code in}. */
+    static int nibble(MemorySegment w, long in, int row, int e) {
+        int k = e / 8;
+        int h = (e / 4) & 1;
+        return (Mem.u16(w, in + 32L * k + 2L * (2 * row + h)) >> (4 * (e & 3))) & 0xF;
+    }
+
+    /** The block element whose quant is the low half of activation int m (its high half: +4). */
+    static int pairElement(int m) {
+        return 8 * (m / 4) + (m % 4);
+    }
+
     @Override
     public void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols) {
         for (int c = 0; c < blocks(cols); c++) {
@@ -92,23 +130,8 @@ final class Q4_0x8 implements RepackedFormat {
                 long blk = srcOff + r * srcRowBytes + (long) c * Q4_0Format.BYTES;
                 Mem.putI16(dst, out + W_SCALES + 2L * r, Mem.i16(src, blk + Q4_0Format.D));
             }
-            for (int k = 0; k < 4; k++) {
-                for (int lane = 0; lane < 16; lane++) {
-                    long blk = srcOff + (lane / 2) * srcRowBytes + (long) c * Q4_0Format.BYTES;
-                    int v = 0;
-                    for (int j = 0; j < 4; j++) {
-                        v |= fileNibble(src, blk, element(k, lane, j)) << (4 * j);
-                    }
-                    Mem.putI16(dst, out + 32L * k + 2L * lane, v);
-                }
-            }
+            interleave(src, srcOff + (long) c * Q4_0Format.BYTES + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out);
         }
-    }
-
-    /** Element {@code e} of a file-layout Q4_0 block, as its unsigned nibble. */
-    private static int fileNibble(MemorySegment s, long blk, int e) {
-        int q = Mem.u8(s, blk + Q4_0Format.QS + (e & 15));
-        return e < 16 ? q & 0xF : q >> 4;
     }
 
     @Override
@@ -116,13 +139,8 @@ final class Q4_0x8 implements RepackedFormat {
         for (int c = 0; c < blocks(cols); c++) {
             long in = wOff + (long) c * W_BLOCK;
             float d = Mem.f16(w, in + W_SCALES + 2L * row);
-            for (int k = 0; k < 4; k++) {
-                for (int h = 0; h < 2; h++) {
-                    int v = Mem.u16(w, in + 32L * k + 2L * (2 * row + h));
-                    for (int j = 0; j < 4; j++) {
-                        out[outOff + c * Q4_0Format.QK + element(k, h, j)] = (((v >> (4 * j)) & 0xF) - 8) * d;
-                    }
-                }
+            for (int e = 0; e < Q4_0Format.QK; e++) {
+                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in, row, e) - 8) * d;
             }
         }
     }
@@ -136,7 +154,7 @@ final class Q4_0x8 implements RepackedFormat {
             float id = Q8_0Activation.inverseScale(amax);
             int sum = 0;
             for (int m = 0; m < 16; m++) {
-                int e = 8 * (m / 4) + (m % 4);
+                int e = pairElement(m);
                 int lo = Q8_0Activation.quant(id, x[xo + e]);
                 int hi = Q8_0Activation.quant(id, x[xo + e + 4]);
                 dst[at + m] = (lo & 0xFFFF) | (hi << 16);

@@ -22,6 +22,7 @@ public final class WeightFormats {
 
     static {
         REPACKED.put(GgmlType.Q4_0, new Q4_0x8());
+        REPACKED.put(GgmlType.Q4_K, new Q4_Kx8());
         REPACKED.put(GgmlType.Q6_K, new Q6_Kx8());
         REPACKED.put(GgmlType.Q8_0, new Q8_0x8());
     }

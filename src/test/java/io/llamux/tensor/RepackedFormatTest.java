@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RepackedFormatTest {
 
-    private static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0};
+    private static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_0};
 
     @ParameterizedTest
     @ValueSource(ints = {32, 224, 256, 512, 2048, 5632})
@@ -39,7 +39,8 @@ class RepackedFormatTest {
 
     /**
      * Every quant byte at one extreme and every activation quant at +-127: the largest partial
-     * sums a layout's narrow lanes must hold (Q8_0x8's short lanes: 2 * 128 * 127 = 32512).
+     * sums a layout's narrow lanes must hold (Q8_0x8's short lanes: 2 * 128 * 127 = 32512;
+     * Q4_Kx8's, with every 6-bit scale and min at 63 too, 4 * 15 * 127 and its int lanes).
      */
     @ParameterizedTest
     @ValueSource(ints = {0x80, 0x7F, 0x00, 0xFF})

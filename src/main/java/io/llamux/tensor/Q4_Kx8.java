@@ -1,0 +1,327 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_K weights of eight rows interleaved, each sub-block of 32 laid out as a {@link Q4_0x8}
+ * block (one 16-lane short multiply serves all eight rows), with Q8_K activations held as
+ * int16 pairs that are broadcast to them. The bulk of Q4_K_M files.
+ *
+ * <p>A group of eight rows is, for each super-block b (256 weights of every row):
+ * <pre>
+ *   1152b+128s      u16 q[8][4][16]  sub-block s, vector k, lane 2r+h: elements 8k+4h+j (j = 0..3)
+ *                                    of row r's sub-block s as nibbles at bits 4j (as Q4_0x8)
+ *   1152b+1024      u32 sc[2][8]     word w, lane r: byte i = row r's scale 4w+i (bits 0-5) and
+ *                                    the top 2 bits of its min 4w+i (bits 6-7)
+ *   1152b+1088      u32 mn[8]        lane r: byte i = the low 4 bits of row r's mins i and 4+i
+ *   1152b+1120      f16 d[8]         row r's super-block scale
+ *   1152b+1136      f16 dmin[8]      row r's super-block min scale
+ * </pre>
+ * so a group takes exactly the bytes of its eight rows in the file, and can be repacked where
+ * it lies (the daemon's copy of a Q4_K_M model then needs no second copy of most of it). The
+ * 6-bit scales stay packed, but each in the low bits of a byte of its row's int lane: the
+ * inner loop takes a sub-block's eight scales with one shift and one mask; the mins, once per
+ * super-block, with a few more.
+ *
+ * <p>A prepared activation vector (Q8_K, quantized as llama.cpp does), for each super-block,
+ * 137 ints: for sub-block s, ints 16s+m as {@link Q4_0x8}'s 16 of a block; then at 128+s the
+ * sum of sub-block s's quants; then the scale's float bits.
+ *
+ * <p>The sums are ggml's (ggml_vec_dot_q4_K_q8_K, AVX2), exactly, in its float order too (see
+ * matvec): a short lane adds the 4 products nibble*quant of one of ggml's int lanes in one
+ * sub-block, at most 4 * 15 * 127 = 7620 in magnitude; a row's int lane, over the 8 sub-blocks
+ * times their scales (at most 63), at most 8 * 63 * 7620 = 3.84e6, and a min lane 2 * 63 *
+ * (32 * 127) = 5.1e5: inside int32, and below 2^24, so their float conversions are exact, as
+ * ggml's. d and dmin are widened as in {@link Q4_0x8} and multiplied back by 2^112, which
+ * gives their values exactly.
+ */
+final class Q4_Kx8 implements RepackedFormat {
+
+    static final int ROWS = 8;
+    static final int QK = Q4_KFormat.QK;
+    static final int SUB = 32;
+    static final int W_SUB = 128;
+    static final int W_SCALES = 1024;
+    static final int W_MINS = 1088;
+    static final int W_D = 1120;
+    static final int W_DMIN = 1136;
+    static final int W_BLOCK = 1152;
+    static final int A_SUB = 16;
+    static final int A_SUMS = 128;
+    static final int A_SCALE = 136;
+    static final int A_BLOCK = 137;
+
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_K;
+    }
+
+    @Override
+    public int rows() {
+        return ROWS;
+    }
+
+    private static int blocks(int cols) {
+        Mem.checkBlocks(GgmlType.Q4_K, cols);
+        return cols / QK;
+    }
+
+    @Override
+    public long groupBytes(int cols) {
+        return (long) blocks(cols) * W_BLOCK;
+    }
+
+    @Override
+    public int activationInts(int cols) {
+        return blocks(cols) * A_BLOCK;
+    }
+
+    @Override
+    public void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols) {
+        for (int b = 0; b < blocks(cols); b++) {
+            long out = dstOff + (long) b * W_BLOCK;
+            long first = srcOff + (long) b * Q4_KFormat.BYTES;
+            for (int s = 0; s < 8; s++) {
+                Q4_0x8.interleave(src, first + Q4_KFormat.QS + 32 * (s >> 1), srcRowBytes, 5, 4 * (s & 1),
+                        dst, out + (long) W_SUB * s);
+            }
+            for (int r = 0; r < ROWS; r++) {
+                long blk = first + r * srcRowBytes;
+                long sc = blk + Q4_KFormat.SCALES;
+                int lowMins = 0;
+                for (int w = 0; w < 2; w++) {
+                    int word = 0;
+                    for (int i = 0; i < 4; i++) {
+                        int s = 4 * w + i;
+                        int min = Q4_KFormat.min(src, sc, s);
+                        word |= (Q4_KFormat.scale(src, sc, s) | (min >> 4) << 6) << (8 * i);
+                        lowMins |= (min & 0xF) << (8 * i + 4 * w);
+                    }
+                    Mem.putI32(dst, out + W_SCALES + 32L * w + 4L * r, word);
+                }
+                Mem.putI32(dst, out + W_MINS + 4L * r, lowMins);
+                Mem.putI16(dst, out + W_D + 2L * r, Mem.i16(src, blk + Q4_KFormat.D));
+                Mem.putI16(dst, out + W_DMIN + 2L * r, Mem.i16(src, blk + Q4_KFormat.DMIN));
+            }
+        }
+    }
+
+    /** Row {@code r}'s scale ({@code min == false}) or min of sub-block {@code s}. */
+    private static int field(MemorySegment w, long in, int r, int s, boolean min) {
+        int packed = Mem.u8(w, in + W_SCALES + 32L * (s >> 2) + 4L * r + (s & 3));
+        if (!min) {
+            return packed & 63;
+        }
+        int low = Mem.u8(w, in + W_MINS + 4L * r + (s & 3)) >> (4 * (s >> 2));
+        return (low & 0xF) | (packed >> 6) << 4;
+    }
+
+    @Override
+    public void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols) {
+        for (int b = 0; b < blocks(cols); b++) {
+            long in = wOff + (long) b * W_BLOCK;
+            // The file format's float operations, so the weights come back bit for bit.
+            float d = Mem.f16(w, in + W_D + 2L * row);
+            float dmin = Mem.f16(w, in + W_DMIN + 2L * row);
+            for (int s = 0; s < 8; s++) {
+                float dl = d * field(w, in, row, s, false);
+                float ml = dmin * field(w, in, row, s, true);
+                int o = outOff + b * QK + SUB * s;
+                for (int e = 0; e < SUB; e++) {
+                    out[o + e] = dl * Q4_0x8.nibble(w, in + (long) W_SUB * s, row, e) - ml;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
+        for (int b = 0; b < blocks(cols); b++) {
+            int xo = off + b * QK;
+            int at = dstOff + b * A_BLOCK;
+            float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
+            if (iscale == 0) {
+                java.util.Arrays.fill(dst, at, at + A_BLOCK, 0);
+                continue;
+            }
+            for (int s = 0; s < 8; s++) {
+                int xs = xo + SUB * s;
+                int sum = 0;
+                for (int m = 0; m < A_SUB; m++) {
+                    int e = Q4_0x8.pairElement(m);
+                    int lo = Q8_KActivation.quant(iscale, x[xs + e]);
+                    int hi = Q8_KActivation.quant(iscale, x[xs + e + 4]);
+                    dst[at + A_SUB * s + m] = (lo & 0xFFFF) | (hi << 16);
+                    sum += lo + hi;
+                }
+                dst[at + A_SUMS + s] = sum;
+            }
+            dst[at + A_SCALE] = Float.floatToRawIntBits(1 / iscale);
+        }
+    }
+
+    // Written out, with no calls but the Vector API's (see Q4_0x8): one sub-block per iteration
+    // of the inner loop. Its scale shift is not a constant (an AVX2 shift by a register, one
+    // instruction more than by a constant), which keeps the body one sub-block long.
+    //
+    // The float operations are ggml's (ggml_vec_dot_q4_K_q8_K, AVX2), row by row in the lanes:
+    // its eight int lanes, lane l the elements 4l..4l+3 of every sub-block times their scales
+    // (here vector k's short lanes 2r+h give lane 2k+h of row r), each converted and added by
+    // FMA times da*d into float lane l per super-block; its four min lanes likewise, times
+    // -da*dmin; then its horizontal sums. The results are then ggml's bit for bit: on the
+    // near-flat logits of a synthetic model, any other order flips an activation quant now and
+    // then and moves logits by 1e-2 (the golden README: "Repacking alone changes Q4_K logits by
+    // ~1e-2"), which GoldenLogitsTest's teacher-forced steps catch. The price, measured (one
+    // thread, TinyLlama shape): 5.1 tokens/s against 8.5 for the same layout with one int sum
+    // and one float FMA per row and super-block.
+    private static final int NIBBLES = 0x000F_000F;
+    private static final int LOW_MINS = 0x0F0F_0F0F;
+    private static final int TOP_MINS = 0x3030_3030;
+
+    @Override
+    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+        int blocks = blocks(cols);
+        minTerms(w, wOff, act, actOff, blocks, y, yOff);
+        FloatVector f0 = FloatVector.zero(F8);
+        FloatVector f1 = f0;
+        FloatVector f2 = f0;
+        FloatVector f3 = f0;
+        FloatVector f4 = f0;
+        FloatVector f5 = f0;
+        FloatVector f6 = f0;
+        FloatVector f7 = f0;
+        for (int b = 0; b < blocks; b++) {
+            long wb = wOff + (long) b * W_BLOCK;
+            int ab = actOff + b * A_BLOCK;
+            IntVector i0 = IntVector.zero(I8);
+            IntVector i1 = i0;
+            IntVector i2 = i0;
+            IntVector i3 = i0;
+            IntVector i4 = i0;
+            IntVector i5 = i0;
+            IntVector i6 = i0;
+            IntVector i7 = i0;
+            for (int s = 0; s < 8; s++) {
+                long ws = wb + (long) W_SUB * s;
+                int as = ab + A_SUB * s;
+                IntVector scales = IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32L * (s >> 2), LE)
+                        .lanewise(VectorOperators.LSHR, 8 * (s & 3)).and(63);
+                IntVector q0 = IntVector.fromMemorySegment(I8, w, ws, LE);
+                IntVector q1 = IntVector.fromMemorySegment(I8, w, ws + 32, LE);
+                IntVector q2 = IntVector.fromMemorySegment(I8, w, ws + 64, LE);
+                IntVector q3 = IntVector.fromMemorySegment(I8, w, ws + 96, LE);
+                ShortVector p0 = q0.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as]).reinterpretAsShorts())
+                        .add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 1]).reinterpretAsShorts()))
+                        .add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 2]).reinterpretAsShorts()))
+                        .add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 3]).reinterpretAsShorts()));
+                IntVector x0 = p0.reinterpretAsInts();
+                i0 = i0.add(x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
+                i1 = i1.add(x0.lanewise(VectorOperators.ASHR, 16).mul(scales));
+                ShortVector p1 = q1.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 4]).reinterpretAsShorts())
+                        .add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 5]).reinterpretAsShorts()))
+                        .add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 6]).reinterpretAsShorts()))
+                        .add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 7]).reinterpretAsShorts()));
+                IntVector x1 = p1.reinterpretAsInts();
+                i2 = i2.add(x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
+                i3 = i3.add(x1.lanewise(VectorOperators.ASHR, 16).mul(scales));
+                ShortVector p2 = q2.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 8]).reinterpretAsShorts())
+                        .add(q2.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 9]).reinterpretAsShorts()))
+                        .add(q2.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 10]).reinterpretAsShorts()))
+                        .add(q2.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 11]).reinterpretAsShorts()));
+                IntVector x2 = p2.reinterpretAsInts();
+                i4 = i4.add(x2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
+                i5 = i5.add(x2.lanewise(VectorOperators.ASHR, 16).mul(scales));
+                ShortVector p3 = q3.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 12]).reinterpretAsShorts())
+                        .add(q3.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 13]).reinterpretAsShorts()))
+                        .add(q3.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 14]).reinterpretAsShorts()))
+                        .add(q3.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 15]).reinterpretAsShorts()));
+                IntVector x3 = p3.reinterpretAsInts();
+                i6 = i6.add(x3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
+                i7 = i7.add(x3.lanewise(VectorOperators.ASHR, 16).mul(scales));
+            }
+            // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112,
+            // which times 2^112 is d exactly.
+            float da = Float.intBitsToFloat(act[ab + A_SCALE]);
+            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_D, LE)
+                    .convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                    .mul(0x1p112f).mul(da);
+            f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(d, f0);
+            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(d, f1);
+            f2 = ((FloatVector) i2.convert(VectorOperators.I2F, 0)).fma(d, f2);
+            f3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0)).fma(d, f3);
+            f4 = ((FloatVector) i4.convert(VectorOperators.I2F, 0)).fma(d, f4);
+            f5 = ((FloatVector) i5.convert(VectorOperators.I2F, 0)).fma(d, f5);
+            f6 = ((FloatVector) i6.convert(VectorOperators.I2F, 0)).fma(d, f6);
+            f7 = ((FloatVector) i7.convert(VectorOperators.I2F, 0)).fma(d, f7);
+        }
+        // hsum_float_8 of the eight lanes, plus the min lanes' sum.
+        f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)))
+                .add(FloatVector.fromArray(F8, y, yOff))
+                .intoArray(y, yOff);
+    }
+
+    /**
+     * ggml's acc_m for the eight rows, into {@code y[yOff..yOff+8)}: min lane m += -da*dmin *
+     * (min[2m]*sum[2m] + min[2m+1]*sum[2m+1]) per super-block by FMA, then (m0+m2)+(m1+m3). A
+     * pass of its own (as in Q4_KFormat), so that matvec stays small enough for C2 to inline
+     * all of it; only the float array crosses the call, never a vector (see Q4_0x8).
+     */
+    private static void minTerms(MemorySegment w, long wOff, int[] act, int actOff, int blocks, float[] y, int yOff) {
+        FloatVector m0 = FloatVector.zero(F8);
+        FloatVector m1 = m0;
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
+        for (int b = 0; b < blocks; b++) {
+            long wb = wOff + (long) b * W_BLOCK;
+            int ab = actOff + b * A_BLOCK;
+            // Byte i of lo (hi): min i (4+i), its low bits from mn, its top two from sc's bits 6-7.
+            IntVector low = IntVector.fromMemorySegment(I8, w, wb + W_MINS, LE);
+            IntVector lo = low.and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES, LE)
+                    .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
+            IntVector hi = low.lanewise(VectorOperators.LSHR, 4).and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32, LE)
+                    .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
+            int am = ab + A_SUMS;
+            IntVector p0 = lo.and(0xFF).mul(act[am]).add(lo.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(act[am + 1]));
+            IntVector p1 = lo.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(act[am + 2])
+                    .add(lo.lanewise(VectorOperators.LSHR, 24).mul(act[am + 3]));
+            IntVector p2 = hi.and(0xFF).mul(act[am + 4]).add(hi.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(act[am + 5]));
+            IntVector p3 = hi.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(act[am + 6])
+                    .add(hi.lanewise(VectorOperators.LSHR, 24).mul(act[am + 7]));
+            // As d in matvec: widened exactly.
+            FloatVector dmin = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_DMIN, LE)
+                    .convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                    .mul(0x1p112f).mul(-Float.intBitsToFloat(act[ab + A_SCALE]));
+            m0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(dmin, m0);
+            m1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(dmin, m1);
+            m2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(dmin, m2);
+            m3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(dmin, m3);
+        }
+        m0.add(m2).add(m1.add(m3)).intoArray(y, yOff);
+    }
+}

@@ -23,8 +23,8 @@ final class RepackedLinear extends Linear {
     private final int groupRows;
     private final MemorySegment packed;
     private final long groupBytes;
-    private final int[] acts;
-    private final int actInts;
+    private final MemorySegment acts;
+    private final long actStride;
     private final Task task = new Task();
 
     /**
@@ -32,7 +32,7 @@ final class RepackedLinear extends Linear {
      * in turn). A writable {@code data} is rewritten (see GgufFile.parseOwnCopy), else the
      * layout is allocated in {@code arena}.
      */
-    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, int[] acts, WorkerPool pool,
+    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, MemorySegment acts, WorkerPool pool,
                    Arena arena) {
         super(t, MemorySegment.NULL);
         this.format = format;
@@ -41,7 +41,7 @@ final class RepackedLinear extends Linear {
             throw new IllegalArgumentException(name + ": " + rows + " rows is not a multiple of " + groupRows);
         }
         this.groupBytes = format.groupBytes(cols);
-        this.actInts = format.activationInts(cols);
+        this.actStride = activationStride(format, cols);
         this.acts = acts;
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
@@ -70,9 +70,14 @@ final class RepackedLinear extends Linear {
         }
     }
 
-    /** Ints of prepared activations for {@code batch} vectors of {@code cols}. */
-    static int activationInts(RepackedFormat format, int cols, int batch) {
-        return Math.multiplyExact(format.activationInts(cols), batch);
+    /** Bytes from one token's prepared activations to the next's: cache-line aligned. */
+    private static long activationStride(RepackedFormat format, int cols) {
+        return (format.activationBytes(cols) + 63) & -64L;
+    }
+
+    /** Bytes of prepared activations for {@code batch} vectors of {@code cols}. */
+    static long activationBytes(RepackedFormat format, int cols, int batch) {
+        return Math.multiplyExact(activationStride(format, cols), batch);
     }
 
     /** Whether a {@code rows}-row matrix can take {@code format}'s layout. */
@@ -83,7 +88,7 @@ final class RepackedLinear extends Linear {
     @Override
     protected void prepare(float[] x, int batch) {
         for (int b = 0; b < batch; b++) {
-            format.prepareActivation(x, b * cols, cols, acts, b * actInts);
+            format.prepareActivation(x, b * cols, cols, acts, b * actStride);
         }
     }
 
@@ -111,7 +116,7 @@ final class RepackedLinear extends Linear {
             for (int g = from; g < to; g++) {
                 long w = g * groupBytes;
                 for (int b = 0; b < batch; b++) {
-                    format.matvec(packed, w, acts, b * actInts, cols, y, yOff + b * rows + g * groupRows);
+                    format.matvec(packed, w, acts, b * actStride, cols, y, yOff + b * rows + g * groupRows);
                 }
             }
         }

@@ -11,26 +11,31 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 weights of eight rows interleaved block by block, so that one 16-lane short multiply
- * serves all eight rows, with Q8_0 activations held as int16 pairs that are broadcast to them.
+ * serves all eight rows, with Q8_0 activations held as int16 pairs that are loaded already
+ * broadcast to them. A group is sixteen rows, two such octets, so that each activation vector
+ * loaded serves both.
  *
- * <p>A group of eight rows is, for each block column c (32 weights of every row):
+ * <p>A group of sixteen rows is, for each block column c (32 weights of every row), octet o
+ * (rows 8o..8o+7) at 288c+144o:
  * <pre>
- *   144c       u16 q[4][16]  vector k, lane 2r+h: elements 8k+4h+j (j = 0..3) of row r's block c
- *                            as the unsigned nibbles (q+8) at bits 4j..4j+3
- *   144c+128   f16 d[8]      row r's block scale
+ *   +0       u16 q[4][16]  vector k, lane 2r+h: elements 8k+4h+j (j = 0..3) of row r's block c
+ *                          as the unsigned nibbles (q+8) at bits 4j..4j+3
+ *   +128     f16 d[8]      row r's block scale
  * </pre>
- * so a group takes exactly the bytes of its eight rows in the file, and can be repacked where
- * it lies.
- * and a prepared activation vector, for each block c, 18 ints:
+ * so a group takes exactly the bytes of its sixteen rows in the file, and can be repacked
+ * where it lies. A prepared activation vector of B blocks is, in bytes:
  * <pre>
- *   18c+m      m = 4k+j < 16: elements 8k+j (low half) and 8k+4+j (high half) as int16
- *   18c+16     the Q8_0 scale's float bits (the f16-rounded value llama.cpp multiplies by)
- *   18c+17     8 * the sum of the block's quants: the nibbles' +8 bias, taken out at once
+ *   512c+32m      8 x i32   m = 4k+j &lt; 16: elements 8k+j (low half) and 8k+4+j (high half) as
+ *                           int16, the pair repeated in all eight int lanes
+ *   512B+64c      8 x f32   the Q8_0 scale (the f16-rounded value llama.cpp multiplies by)
+ *   512B+64c+32   8 x i32   8 * the sum of the block's quants: the nibbles' +8 bias, taken out at once
  * </pre>
- * Broadcasting int m over the eight int lanes puts element 8k+4h+j in short lane 2r+h of every
- * row r, against that row's nibble j of vector k. Each short lane adds 16 products
- * nibble*quant, at most 16 * 15 * 127 = 30480 in magnitude, so int16 holds them exactly; a
- * row's two lanes are then added as ints, and its block sums are added in block order.
+ * Pair m puts element 8k+4h+j in short lane 2r+h of every row r, against that row's nibble j
+ * of vector k. Each short lane adds 16 products nibble*quant, at most 16 * 15 * 127 = 30480 in
+ * magnitude, so int16 holds them exactly; a row's two lanes are then added as ints, and its
+ * block sums are added in block order. The pairs are stored broadcast (eight times the bytes,
+ * 16 KiB per 1,024 elements, which stays in L2) because C2 emits a broadcast of an int it
+ * loaded as three instructions, and a load can be folded into the multiply.
  *
  * <p>The eight f16 scales of a block are widened by shifting their bits into a float's place
  * with no exponent rebias, which gives each scale times 2^-112 exactly (f16 subnormals become
@@ -42,14 +47,16 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Q4_0x8 implements RepackedFormat {
 
-    static final int ROWS = 8;
-    static final int W_BLOCK = 144;
+    static final int ROWS = 16;
+    static final int OCTET = 8;
+    static final int OCTET_BYTES = 144;
+    static final int W_BLOCK = 2 * OCTET_BYTES;
     static final int W_SCALES = 128;
-    static final int A_BLOCK = 18;
-    static final int A_SCALE = 16;
-    static final int A_BIAS = 17;
+    static final int A_PAIRS = 512;
+    static final int A_SIDE = 64;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -75,13 +82,18 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     @Override
-    public int activationInts(int cols) {
-        return blocks(cols) * A_BLOCK;
+    public long activationBytes(int cols) {
+        return (long) blocks(cols) * (A_PAIRS + A_SIDE);
     }
 
     /** Element of a block held by short lane {@code lane}, nibble {@code j}, of vector {@code k}. */
     private static int element(int k, int lane, int j) {
         return 8 * k + 4 * (lane & 1) + j;
+    }
+
+    /** Where row {@code row}'s block column {@code c} lies in a group. */
+    private static long octetBlock(long groupOff, int c, int row) {
+        return groupOff + (long) c * W_BLOCK + (long) (row / OCTET) * OCTET_BYTES;
     }
 
     /**
@@ -92,7 +104,7 @@ final class Q4_0x8 implements RepackedFormat {
      */
     static void interleave(MemorySegment src, long first, long srcRowBytes, int spanBits, int shift,
                            MemorySegment dst, long out) {
-        for (int r = 0; r < ROWS; r++) {
+        for (int r = 0; r < OCTET; r++) {
             long row = first + r * srcRowBytes;
             for (int k = 0; k < 4; k++) {
                 for (int h = 0; h < 2; h++) {
@@ -110,14 +122,14 @@ final class Q4_0x8 implements RepackedFormat {
         return (x & 0xF) | (x >>> 4 & 0xF0) | (x >>> 8 & 0xF00) | (x >>> 12 & 0xF000);
     }
 
-    /** The unsigned nibble of element {@code e} of row {@code row} in the block column at {@code in}. */
+    /** The unsigned nibble of element {@code e} of row {@code row} (0..7) of the octet's block at {@code in}. */
     static int nibble(MemorySegment w, long in, int row, int e) {
         int k = e / 8;
         int h = (e / 4) & 1;
         return (Mem.u16(w, in + 32L * k + 2L * (2 * row + h)) >> (4 * (e & 3))) & 0xF;
     }
 
-    /** The block element whose quant is the low half of activation int m (its high half: +4). */
+    /** The block element whose quant is the low half of activation pair m (its high half: +4). */
     static int pairElement(int m) {
         return 8 * (m / 4) + (m % 4);
     }
@@ -125,31 +137,35 @@ final class Q4_0x8 implements RepackedFormat {
     @Override
     public void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols) {
         for (int c = 0; c < blocks(cols); c++) {
-            long out = dstOff + (long) c * W_BLOCK;
-            for (int r = 0; r < ROWS; r++) {
-                long blk = srcOff + r * srcRowBytes + (long) c * Q4_0Format.BYTES;
-                Mem.putI16(dst, out + W_SCALES + 2L * r, Mem.i16(src, blk + Q4_0Format.D));
+            for (int o = 0; o < ROWS / OCTET; o++) {
+                long out = octetBlock(dstOff, c, OCTET * o);
+                long first = srcOff + OCTET * o * srcRowBytes + (long) c * Q4_0Format.BYTES;
+                for (int r = 0; r < OCTET; r++) {
+                    Mem.putI16(dst, out + W_SCALES + 2L * r, Mem.i16(src, first + r * srcRowBytes + Q4_0Format.D));
+                }
+                interleave(src, first + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out);
             }
-            interleave(src, srcOff + (long) c * Q4_0Format.BYTES + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out);
         }
     }
 
     @Override
     public void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols) {
         for (int c = 0; c < blocks(cols); c++) {
-            long in = wOff + (long) c * W_BLOCK;
-            float d = Mem.f16(w, in + W_SCALES + 2L * row);
+            long in = octetBlock(wOff, c, row);
+            float d = Mem.f16(w, in + W_SCALES + 2L * (row % OCTET));
             for (int e = 0; e < Q4_0Format.QK; e++) {
-                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in, row, e) - 8) * d;
+                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in, row % OCTET, e) - 8) * d;
             }
         }
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
-        for (int c = 0; c < blocks(cols); c++) {
+    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
+        int blocks = blocks(cols);
+        long side = dstOff + (long) blocks * A_PAIRS;
+        for (int c = 0; c < blocks; c++) {
             int xo = off + c * Q4_0Format.QK;
-            int at = dstOff + c * A_BLOCK;
+            long at = dstOff + (long) c * A_PAIRS;
             float amax = Q8_0Activation.amax(x, xo);
             float id = Q8_0Activation.inverseScale(amax);
             int sum = 0;
@@ -157,11 +173,11 @@ final class Q4_0x8 implements RepackedFormat {
                 int e = pairElement(m);
                 int lo = Q8_0Activation.quant(id, x[xo + e]);
                 int hi = Q8_0Activation.quant(id, x[xo + e + 4]);
-                dst[at + m] = (lo & 0xFFFF) | (hi << 16);
+                Mem.putBroadcast(dst, at + 32L * m, (lo & 0xFFFF) | (hi << 16));
                 sum += lo + hi;
             }
-            dst[at + A_SCALE] = Float.floatToRawIntBits(Q8_0Activation.storedScale(amax));
-            dst[at + A_BIAS] = 8 * sum;
+            Mem.putBroadcast(dst, side + A_SIDE * c, Float.floatToRawIntBits(Q8_0Activation.storedScale(amax)));
+            Mem.putBroadcast(dst, side + A_SIDE * c + 32, 8 * sum);
         }
     }
 
@@ -175,55 +191,70 @@ final class Q4_0x8 implements RepackedFormat {
     private static final int NIBBLES = 0x000F_000F;
 
     @Override
-    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
+        long side = actOff + (long) blocks * A_PAIRS;
         FloatVector acc = FloatVector.zero(F8);
+        FloatVector acc2 = FloatVector.zero(F8);
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
-            int ab = actOff + c * A_BLOCK;
-            IntVector q0 = IntVector.fromMemorySegment(I8, w, wb, LE);
-            IntVector q1 = IntVector.fromMemorySegment(I8, w, wb + 32, LE);
-            IntVector q2 = IntVector.fromMemorySegment(I8, w, wb + 64, LE);
-            IntVector q3 = IntVector.fromMemorySegment(I8, w, wb + 96, LE);
-            ShortVector s0 = q0.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab]).reinterpretAsShorts())
-                    .add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 1]).reinterpretAsShorts()))
-                    .add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 2]).reinterpretAsShorts()))
-                    .add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 3]).reinterpretAsShorts()));
-            ShortVector s1 = q1.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 4]).reinterpretAsShorts())
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 5]).reinterpretAsShorts()))
-                    .add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 6]).reinterpretAsShorts()))
-                    .add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 7]).reinterpretAsShorts()));
-            ShortVector s2 = q2.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 8]).reinterpretAsShorts())
-                    .add(q2.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 9]).reinterpretAsShorts()))
-                    .add(q2.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 10]).reinterpretAsShorts()))
-                    .add(q2.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 11]).reinterpretAsShorts()));
-            ShortVector s3 = q3.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 12]).reinterpretAsShorts())
-                    .add(q3.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 13]).reinterpretAsShorts()))
-                    .add(q3.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 14]).reinterpretAsShorts()))
-                    .add(q3.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 15]).reinterpretAsShorts()));
-            IntVector pairs = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();
+            long wb2 = wb + OCTET_BYTES;
+            long ab = actOff + (long) c * A_PAIRS;
+            ShortVector s = ShortVector.zero(S16);
+            ShortVector s2 = ShortVector.zero(S16);
+            for (int k = 0; k < 4; k += 2) {
+                long wk0 = wb + 32L * (k + 0);
+                long ak0 = ab + 128L * (k + 0);
+                IntVector q0 = IntVector.fromMemorySegment(I8, w, wk0, LE);
+                IntVector r0 = IntVector.fromMemorySegment(I8, w, wk0 + OCTET_BYTES, LE);
+                ShortVector a00 = IntVector.fromMemorySegment(I8, act, ak0, LE).reinterpretAsShorts();
+                s = s.add(q0.and(NIBBLES).reinterpretAsShorts().mul(a00));
+                s2 = s2.add(r0.and(NIBBLES).reinterpretAsShorts().mul(a00));
+                ShortVector a01 = IntVector.fromMemorySegment(I8, act, ak0 + 32, LE).reinterpretAsShorts();
+                s = s.add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a01));
+                s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a01));
+                ShortVector a02 = IntVector.fromMemorySegment(I8, act, ak0 + 64, LE).reinterpretAsShorts();
+                s = s.add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a02));
+                s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a02));
+                ShortVector a03 = IntVector.fromMemorySegment(I8, act, ak0 + 96, LE).reinterpretAsShorts();
+                s = s.add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a03));
+                s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a03));
+                long wk1 = wb + 32L * (k + 1);
+                long ak1 = ab + 128L * (k + 1);
+                IntVector q1 = IntVector.fromMemorySegment(I8, w, wk1, LE);
+                IntVector r1 = IntVector.fromMemorySegment(I8, w, wk1 + OCTET_BYTES, LE);
+                ShortVector a10 = IntVector.fromMemorySegment(I8, act, ak1, LE).reinterpretAsShorts();
+                s = s.add(q1.and(NIBBLES).reinterpretAsShorts().mul(a10));
+                s2 = s2.add(r1.and(NIBBLES).reinterpretAsShorts().mul(a10));
+                ShortVector a11 = IntVector.fromMemorySegment(I8, act, ak1 + 32, LE).reinterpretAsShorts();
+                s = s.add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a11));
+                s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a11));
+                ShortVector a12 = IntVector.fromMemorySegment(I8, act, ak1 + 64, LE).reinterpretAsShorts();
+                s = s.add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a12));
+                s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a12));
+                ShortVector a13 = IntVector.fromMemorySegment(I8, act, ak1 + 96, LE).reinterpretAsShorts();
+                s = s.add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a13));
+                s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a13));
+            }
+            FloatVector scale = FloatVector.fromMemorySegment(F8, act, side + A_SIDE * c, LE);
+            IntVector bias = IntVector.fromMemorySegment(I8, act, side + A_SIDE * c + 32, LE);
+            IntVector pairs = s.reinterpretAsInts();
             IntVector sums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).sub(act[ab + A_BIAS]);
+                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).sub(bias);
             // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
             FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats();
-            acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                    .mul(Float.intBitsToFloat(act[ab + A_SCALE]))
-                    .fma(d, acc);
+            acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).mul(scale).fma(d, acc);
+            IntVector pairs2 = s2.reinterpretAsInts();
+            IntVector sums2 = pairs2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairs2.lanewise(VectorOperators.ASHR, 16)).sub(bias);
+            FloatVector d2 = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb2 + W_SCALES, LE)
+                    .convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats();
+            acc2 = ((FloatVector) sums2.convert(VectorOperators.I2F, 0)).mul(scale).fma(d2, acc2);
         }
         acc.mul(0x1p112f).intoArray(y, yOff);
+        acc2.mul(0x1p112f).intoArray(y, yOff + OCTET);
     }
 }

@@ -30,9 +30,10 @@ import jdk.incubator.vector.VectorSpecies;
  * inner loop takes a sub-block's eight scales with one shift and one mask; the mins, once per
  * super-block, with a few more.
  *
- * <p>A prepared activation vector (Q8_K, quantized as llama.cpp does), for each super-block,
- * 137 ints: for sub-block s, ints 16s+m as {@link Q4_0x8}'s 16 of a block; then at 128+s the
- * sum of sub-block s's quants; then the scale's float bits.
+ * <p>A prepared activation vector (Q8_K, quantized as llama.cpp does) is, for each
+ * super-block b, 4384 bytes of eight-lane vectors, each value repeated in every int lane (see
+ * {@link Q4_0x8}): at 4384b+512s+32m sub-block s's pair m as {@link Q4_0x8}'s of a block;
+ * at 4384b+4096+32s the sum of sub-block s's quants; at 4384b+4352 the scale, as floats.
  *
  * <p>The sums are ggml's (ggml_vec_dot_q4_K_q8_K, AVX2), exactly, in its float order too (see
  * matvec): a short lane adds the 4 products nibble*quant of one of ggml's int lanes in one
@@ -53,10 +54,10 @@ final class Q4_Kx8 implements RepackedFormat {
     static final int W_D = 1120;
     static final int W_DMIN = 1136;
     static final int W_BLOCK = 1152;
-    static final int A_SUB = 16;
-    static final int A_SUMS = 128;
-    static final int A_SCALE = 136;
-    static final int A_BLOCK = 137;
+    static final int A_SUB = 512;
+    static final int A_SUMS = 4096;
+    static final int A_SCALE = 4352;
+    static final int A_BLOCK = 4384;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -84,8 +85,8 @@ final class Q4_Kx8 implements RepackedFormat {
     }
 
     @Override
-    public int activationInts(int cols) {
-        return blocks(cols) * A_BLOCK;
+    public long activationBytes(int cols) {
+        return (long) blocks(cols) * A_BLOCK;
     }
 
     @Override
@@ -147,28 +148,28 @@ final class Q4_Kx8 implements RepackedFormat {
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
+    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
         for (int b = 0; b < blocks(cols); b++) {
             int xo = off + b * QK;
-            int at = dstOff + b * A_BLOCK;
+            long at = dstOff + (long) b * A_BLOCK;
             float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
             if (iscale == 0) {
-                java.util.Arrays.fill(dst, at, at + A_BLOCK, 0);
+                dst.asSlice(at, A_BLOCK).fill((byte) 0);
                 continue;
             }
             for (int s = 0; s < 8; s++) {
                 int xs = xo + SUB * s;
                 int sum = 0;
-                for (int m = 0; m < A_SUB; m++) {
+                for (int m = 0; m < 16; m++) {
                     int e = Q4_0x8.pairElement(m);
                     int lo = Q8_KActivation.quant(iscale, x[xs + e]);
                     int hi = Q8_KActivation.quant(iscale, x[xs + e + 4]);
-                    dst[at + A_SUB * s + m] = (lo & 0xFFFF) | (hi << 16);
+                    Mem.putBroadcast(dst, at + A_SUB * s + 32L * m, (lo & 0xFFFF) | (hi << 16));
                     sum += lo + hi;
                 }
-                dst[at + A_SUMS + s] = sum;
+                Mem.putBroadcast(dst, at + A_SUMS + 32L * s, sum);
             }
-            dst[at + A_SCALE] = Float.floatToRawIntBits(1 / iscale);
+            Mem.putBroadcast(dst, at + A_SCALE, Float.floatToRawIntBits(1 / iscale));
         }
     }
 
@@ -191,7 +192,7 @@ final class Q4_Kx8 implements RepackedFormat {
     private static final int TOP_MINS = 0x3030_3030;
 
     @Override
-    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
         minTerms(w, wOff, act, actOff, blocks, y, yOff);
         FloatVector f0 = FloatVector.zero(F8);
@@ -204,7 +205,7 @@ final class Q4_Kx8 implements RepackedFormat {
         FloatVector f7 = f0;
         for (int b = 0; b < blocks; b++) {
             long wb = wOff + (long) b * W_BLOCK;
-            int ab = actOff + b * A_BLOCK;
+            long ab = actOff + (long) b * A_BLOCK;
             IntVector i0 = IntVector.zero(I8);
             IntVector i1 = i0;
             IntVector i2 = i0;
@@ -215,57 +216,57 @@ final class Q4_Kx8 implements RepackedFormat {
             IntVector i7 = i0;
             for (int s = 0; s < 8; s++) {
                 long ws = wb + (long) W_SUB * s;
-                int as = ab + A_SUB * s;
+                long as = ab + (long) A_SUB * s;
                 IntVector scales = IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32L * (s >> 2), LE)
                         .lanewise(VectorOperators.LSHR, 8 * (s & 3)).and(63);
                 IntVector q0 = IntVector.fromMemorySegment(I8, w, ws, LE);
                 IntVector q1 = IntVector.fromMemorySegment(I8, w, ws + 32, LE);
                 IntVector q2 = IntVector.fromMemorySegment(I8, w, ws + 64, LE);
                 IntVector q3 = IntVector.fromMemorySegment(I8, w, ws + 96, LE);
-                ShortVector p0 = q0.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as]).reinterpretAsShorts())
+                ShortVector p0 = q0.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as, LE).reinterpretAsShorts())
                         .add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 1]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 32, LE).reinterpretAsShorts()))
                         .add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 2]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 64, LE).reinterpretAsShorts()))
                         .add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 3]).reinterpretAsShorts()));
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 96, LE).reinterpretAsShorts()));
                 IntVector x0 = p0.reinterpretAsInts();
                 i0 = i0.add(x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
                 i1 = i1.add(x0.lanewise(VectorOperators.ASHR, 16).mul(scales));
-                ShortVector p1 = q1.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 4]).reinterpretAsShorts())
+                ShortVector p1 = q1.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as + 128, LE).reinterpretAsShorts())
                         .add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 5]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 160, LE).reinterpretAsShorts()))
                         .add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 6]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 192, LE).reinterpretAsShorts()))
                         .add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 7]).reinterpretAsShorts()));
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 224, LE).reinterpretAsShorts()));
                 IntVector x1 = p1.reinterpretAsInts();
                 i2 = i2.add(x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
                 i3 = i3.add(x1.lanewise(VectorOperators.ASHR, 16).mul(scales));
-                ShortVector p2 = q2.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 8]).reinterpretAsShorts())
+                ShortVector p2 = q2.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as + 256, LE).reinterpretAsShorts())
                         .add(q2.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 9]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 288, LE).reinterpretAsShorts()))
                         .add(q2.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 10]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 320, LE).reinterpretAsShorts()))
                         .add(q2.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 11]).reinterpretAsShorts()));
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 352, LE).reinterpretAsShorts()));
                 IntVector x2 = p2.reinterpretAsInts();
                 i4 = i4.add(x2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
                 i5 = i5.add(x2.lanewise(VectorOperators.ASHR, 16).mul(scales));
-                ShortVector p3 = q3.and(NIBBLES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 12]).reinterpretAsShorts())
+                ShortVector p3 = q3.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as + 384, LE).reinterpretAsShorts())
                         .add(q3.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 13]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 416, LE).reinterpretAsShorts()))
                         .add(q3.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 14]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 448, LE).reinterpretAsShorts()))
                         .add(q3.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[as + 15]).reinterpretAsShorts()));
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 480, LE).reinterpretAsShorts()));
                 IntVector x3 = p3.reinterpretAsInts();
                 i6 = i6.add(x3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
                 i7 = i7.add(x3.lanewise(VectorOperators.ASHR, 16).mul(scales));
             }
             // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112,
             // which times 2^112 is d exactly.
-            float da = Float.intBitsToFloat(act[ab + A_SCALE]);
+            FloatVector da = FloatVector.fromMemorySegment(F8, act, ab + A_SCALE, LE);
             FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_D, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
@@ -291,32 +292,32 @@ final class Q4_Kx8 implements RepackedFormat {
      * pass of its own (as in Q4_KFormat), so that matvec stays small enough for C2 to inline
      * all of it; only the float array crosses the call, never a vector (see Q4_0x8).
      */
-    private static void minTerms(MemorySegment w, long wOff, int[] act, int actOff, int blocks, float[] y, int yOff) {
+    private static void minTerms(MemorySegment w, long wOff, MemorySegment act, long actOff, int blocks, float[] y, int yOff) {
         FloatVector m0 = FloatVector.zero(F8);
         FloatVector m1 = m0;
         FloatVector m2 = m0;
         FloatVector m3 = m0;
         for (int b = 0; b < blocks; b++) {
             long wb = wOff + (long) b * W_BLOCK;
-            int ab = actOff + b * A_BLOCK;
+            long ab = actOff + (long) b * A_BLOCK;
             // Byte i of lo (hi): min i (4+i), its low bits from mn, its top two from sc's bits 6-7.
             IntVector low = IntVector.fromMemorySegment(I8, w, wb + W_MINS, LE);
             IntVector lo = low.and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES, LE)
                     .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
             IntVector hi = low.lanewise(VectorOperators.LSHR, 4).and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32, LE)
                     .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
-            int am = ab + A_SUMS;
-            IntVector p0 = lo.and(0xFF).mul(act[am]).add(lo.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(act[am + 1]));
-            IntVector p1 = lo.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(act[am + 2])
-                    .add(lo.lanewise(VectorOperators.LSHR, 24).mul(act[am + 3]));
-            IntVector p2 = hi.and(0xFF).mul(act[am + 4]).add(hi.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(act[am + 5]));
-            IntVector p3 = hi.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(act[am + 6])
-                    .add(hi.lanewise(VectorOperators.LSHR, 24).mul(act[am + 7]));
+            long am = ab + A_SUMS;
+            IntVector p0 = lo.and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am, LE)).add(lo.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 32, LE)));
+            IntVector p1 = lo.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 64, LE))
+                    .add(lo.lanewise(VectorOperators.LSHR, 24).mul(IntVector.fromMemorySegment(I8, act, am + 96, LE)));
+            IntVector p2 = hi.and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 128, LE)).add(hi.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 160, LE)));
+            IntVector p3 = hi.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 192, LE))
+                    .add(hi.lanewise(VectorOperators.LSHR, 24).mul(IntVector.fromMemorySegment(I8, act, am + 224, LE)));
             // As d in matvec: widened exactly.
             FloatVector dmin = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_DMIN, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                    .mul(0x1p112f).mul(-Float.intBitsToFloat(act[ab + A_SCALE]));
+                    .mul(0x1p112f).mul(FloatVector.fromMemorySegment(F8, act, ab + A_SCALE, LE).neg());
             m0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(dmin, m0);
             m1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(dmin, m1);
             m2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(dmin, m2);

@@ -23,10 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   2208b+2048    i8  scale[16][8]  group s's scale of row r
  *   2208b+2176    f32 d[8]          row r's super-block scale, widened from f16
  * </pre>
- * and a prepared activation vector (Q8_K, quantized as llama.cpp does), for each super-block,
- * 129 ints: for group s and j &lt; 8, int 8s+j holds elements 16s+j (low half) and 16s+j+8 (high
- * half) as int16, then the scale's float bits. Broadcasting int 8s+j puts in short lane 2r+h
- * the element that lane holds of every row. A lane adds 8 products of at most 32 * 127 in
+ * and a prepared activation vector (Q8_K, quantized as llama.cpp does) of B super-blocks is,
+ * for super-block b, at 4096b+32(8s+j) (group s, j &lt; 8) elements 16s+j (low half) and
+ * 16s+j+8 (high half) as int16, the pair repeated in eight int lanes (stored broadcast, as in
+ * Q4_0x8), and at 4096B+32b the scale as a float, eight times. Pair 8s+j puts in short lane 2r+h the
+ * element that lane holds of every row. A lane adds 8 products of at most 32 * 127 in
  * magnitude (32512: int16 holds it exactly); a row's two lanes are added as ints, times the
  * group scale, into the super-block's exact int sum, as ggml computes it.
  */
@@ -37,8 +38,8 @@ final class Q6_Kx8 implements RepackedFormat {
     static final int W_SCALES = 2048;
     static final int W_D = 2176;
     static final int W_BLOCK = 2208;
-    static final int A_BLOCK = 129;
-    static final int A_SCALE = 128;
+    static final int A_PAIRS = 4096;
+    static final int A_SIDE = 32;
 
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
@@ -68,8 +69,8 @@ final class Q6_Kx8 implements RepackedFormat {
     }
 
     @Override
-    public int activationInts(int cols) {
-        return blocks(cols) * A_BLOCK;
+    public long activationBytes(int cols) {
+        return (long) blocks(cols) * (A_PAIRS + A_SIDE);
     }
 
     @Override
@@ -106,63 +107,67 @@ final class Q6_Kx8 implements RepackedFormat {
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
-        for (int b = 0; b < blocks(cols); b++) {
+    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
+        int blocks = blocks(cols);
+        long side = dstOff + (long) blocks * A_PAIRS;
+        for (int b = 0; b < blocks; b++) {
             int xo = off + b * QK;
-            int at = dstOff + b * A_BLOCK;
+            long at = dstOff + (long) b * A_PAIRS;
             float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
             if (iscale == 0) {
-                java.util.Arrays.fill(dst, at, at + A_BLOCK, 0);
+                dst.asSlice(at, A_PAIRS).fill((byte) 0);
+                Mem.putBroadcast(dst, side + A_SIDE * b, 0);
                 continue;
             }
             for (int s = 0; s < 16; s++) {
                 for (int j = 0; j < 8; j++) {
                     int lo = Q8_KActivation.quant(iscale, x[xo + 16 * s + j]);
                     int hi = Q8_KActivation.quant(iscale, x[xo + 16 * s + j + 8]);
-                    dst[at + 8 * s + j] = (lo & 0xFFFF) | (hi << 16);
+                    Mem.putBroadcast(dst, at + 32L * (8 * s + j), (lo & 0xFFFF) | (hi << 16));
                 }
             }
-            dst[at + A_SCALE] = Float.floatToRawIntBits(1 / iscale);
+            Mem.putBroadcast(dst, side + A_SIDE * b, Float.floatToRawIntBits(1 / iscale));
         }
     }
 
     // Written out, with no calls but the Vector API's (see Q4_0x8): one group of 16 per iteration.
 
     @Override
-    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
+        long side = actOff + (long) blocks * A_PAIRS;
         FloatVector acc = FloatVector.zero(F8);
         for (int b = 0; b < blocks; b++) {
             long wb = wOff + (long) b * W_BLOCK;
-            int ab = actOff + b * A_BLOCK;
+            long ab = actOff + (long) b * A_PAIRS;
             IntVector sum = IntVector.zero(I8);
             for (int s = 0; s < 16; s++) {
                 long ws = wb + 128L * s;
-                int as = ab + 8 * s;
+                long as = ab + 256L * s;
                 ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B16, w, ws, LE)
                         .convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.broadcast(I8, act[as]).reinterpretAsShorts())
+                        .mul(IntVector.fromMemorySegment(I8, act, as, LE).reinterpretAsShorts())
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 16, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 1]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 32, LE).reinterpretAsShorts()))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 32, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 2]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 64, LE).reinterpretAsShorts()))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 48, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 3]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 96, LE).reinterpretAsShorts()))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 64, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 4]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 128, LE).reinterpretAsShorts()))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 80, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 5]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 160, LE).reinterpretAsShorts()))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 96, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 6]).reinterpretAsShorts()))
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 192, LE).reinterpretAsShorts()))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 112, LE)
                                 .convertShape(VectorOperators.B2S, S16, 0))
-                                .mul(IntVector.broadcast(I8, act[as + 7]).reinterpretAsShorts()));
+                                .mul(IntVector.fromMemorySegment(I8, act, as + 224, LE).reinterpretAsShorts()));
                 IntVector pairs = p.reinterpretAsInts();
                 IntVector rowSums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(pairs.lanewise(VectorOperators.ASHR, 16));
@@ -170,7 +175,7 @@ final class Q6_Kx8 implements RepackedFormat {
                         .convertShape(VectorOperators.B2I, I8, 0);
                 sum = sum.add(rowSums.mul(scales));
             }
-            acc = FloatVector.fromMemorySegment(F8, w, wb + W_D, LE).mul(Float.intBitsToFloat(act[ab + A_SCALE]))
+            acc = FloatVector.fromMemorySegment(F8, w, wb + W_D, LE).mul(FloatVector.fromMemorySegment(F8, act, side + A_SIDE * b, LE))
                     .fma((FloatVector) sum.convert(VectorOperators.I2F, 0), acc);
         }
         acc.intoArray(y, yOff);

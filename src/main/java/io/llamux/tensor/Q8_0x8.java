@@ -21,12 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  * so a group takes exactly the bytes of its eight rows in the file, and can be repacked where
  * it lies; the quants move as whole 32-bit words. Short lane 2r+h of vector k holds quants
- * 4k+2h (low byte) and 4k+2h+1 (high byte) of row r. A prepared activation vector is, for each
- * block c, 25 ints:
+ * 4k+2h (low byte) and 4k+2h+1 (high byte) of row r. A prepared activation vector of B blocks
+ * is, in bytes, each pair of int16 repeated in all eight int lanes (as in {@link Q4_0x8}):
  * <pre>
- *   25c+2k+b   elements 4k+b (low half) and 4k+2+b (high half) as int16 (b = 0, 1)
- *   25c+16+k   vector k's bias: 32768 - 128 (a[4k] + a[4k+1]) (low half), -128 (a[4k+2] + a[4k+3])
- *   25c+24     the Q8_0 scale's float bits (the f16-rounded value llama.cpp multiplies by)
+ *   768c+32(2k+b)  elements 4k+b (low half) and 4k+2+b (high half) as int16 (b = 0, 1)
+ *   768c+512+32k   vector k's bias: 32768 - 128 (a[4k] + a[4k+1]) (low half), -128 (a[4k+2] + a[4k+3])
+ *   768B+32c       f32: the Q8_0 scale (the f16-rounded value llama.cpp multiplies by)
  * </pre>
  *
  * <p>A product of two quants reaches 128 * 127 = 16256 in magnitude (a file may hold -128), so
@@ -50,9 +50,9 @@ final class Q8_0x8 implements RepackedFormat {
     static final int ROWS = 8;
     static final int W_BLOCK = ROWS * Q8_0Format.BYTES;
     static final int W_SCALES = ROWS * Q8_0Format.QK;
-    static final int A_BLOCK = 25;
-    static final int A_BIAS = 16;
-    static final int A_SCALE = 24;
+    static final int A_PAIRS = 24 * 32;
+    static final int A_BIAS = 16 * 32;
+    static final int A_SIDE = 32;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -80,8 +80,8 @@ final class Q8_0x8 implements RepackedFormat {
     }
 
     @Override
-    public int activationInts(int cols) {
-        return blocks(cols) * A_BLOCK;
+    public long activationBytes(int cols) {
+        return (long) blocks(cols) * (A_PAIRS + A_SIDE);
     }
 
     /** Where quant {@code e} of row {@code r} lies in a repacked block. */
@@ -115,10 +115,12 @@ final class Q8_0x8 implements RepackedFormat {
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
-        for (int c = 0; c < blocks(cols); c++) {
+    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
+        int blocks = blocks(cols);
+        long side = dstOff + (long) blocks * A_PAIRS;
+        for (int c = 0; c < blocks; c++) {
             int xo = off + c * Q8_0Format.QK;
-            int at = dstOff + c * A_BLOCK;
+            long at = dstOff + (long) c * A_PAIRS;
             float amax = Q8_0Activation.amax(x, xo);
             float id = Q8_0Activation.inverseScale(amax);
             for (int k = 0; k < 8; k++) {
@@ -126,86 +128,70 @@ final class Q8_0x8 implements RepackedFormat {
                 int q1 = Q8_0Activation.quant(id, x[xo + 4 * k + 1]);
                 int q2 = Q8_0Activation.quant(id, x[xo + 4 * k + 2]);
                 int q3 = Q8_0Activation.quant(id, x[xo + 4 * k + 3]);
-                dst[at + 2 * k] = (q0 & 0xFFFF) | (q2 << 16);
-                dst[at + 2 * k + 1] = (q1 & 0xFFFF) | (q3 << 16);
-                dst[at + A_BIAS + k] = ((0x8000 - 128 * (q0 + q1)) & 0xFFFF) | (-128 * (q2 + q3) << 16);
+                Mem.putBroadcast(dst, at + 32L * (2 * k), (q0 & 0xFFFF) | (q2 << 16));
+                Mem.putBroadcast(dst, at + 32L * (2 * k + 1), (q1 & 0xFFFF) | (q3 << 16));
+                Mem.putBroadcast(dst, at + A_BIAS + 32L * k, ((0x8000 - 128 * (q0 + q1)) & 0xFFFF) | (-128 * (q2 + q3) << 16));
             }
-            dst[at + A_SCALE] = Float.floatToRawIntBits(Q8_0Activation.storedScale(amax));
+            Mem.putBroadcast(dst, side + A_SIDE * c, Float.floatToRawIntBits(Q8_0Activation.storedScale(amax)));
         }
     }
 
-    // Written out, with no calls but the Vector API's (see Q4_0x8).
+    // Written out, with no calls but the Vector API's, the block's eight weight vectors four at a
+    // time (see Q4_0x8: all eight at once is more than C1 can compile, which leaves the method
+    // boxing in tier 2).
     private static final int TOP_BITS = 0x8080_8080;
     private static final int LOW_BYTES = 0x00FF_00FF;
     private static final int LOW_BIASES = 8 * 0x8000;
 
     @Override
-    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
+        long side = actOff + (long) blocks * A_PAIRS;
         FloatVector acc = FloatVector.zero(F8);
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
-            int ab = actOff + c * A_BLOCK;
-            IntVector u0 = IntVector.fromMemorySegment(I8, w, wb, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p0 = u0.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab]).reinterpretAsShorts())
-                    .add(u0.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 1]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u1 = IntVector.fromMemorySegment(I8, w, wb + 32, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p1 = u1.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 2]).reinterpretAsShorts())
-                    .add(u1.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 3]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 1]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u2 = IntVector.fromMemorySegment(I8, w, wb + 64, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p2 = u2.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 4]).reinterpretAsShorts())
-                    .add(u2.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 5]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 2]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u3 = IntVector.fromMemorySegment(I8, w, wb + 96, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p3 = u3.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 6]).reinterpretAsShorts())
-                    .add(u3.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 7]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 3]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u4 = IntVector.fromMemorySegment(I8, w, wb + 128, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p4 = u4.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 8]).reinterpretAsShorts())
-                    .add(u4.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 9]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 4]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u5 = IntVector.fromMemorySegment(I8, w, wb + 160, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p5 = u5.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 10]).reinterpretAsShorts())
-                    .add(u5.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 11]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 5]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u6 = IntVector.fromMemorySegment(I8, w, wb + 192, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p6 = u6.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 12]).reinterpretAsShorts())
-                    .add(u6.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 13]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 6]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector u7 = IntVector.fromMemorySegment(I8, w, wb + 224, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-            IntVector p7 = u7.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ab + 14]).reinterpretAsShorts())
-                    .add(u7.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ab + 15]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[ab + A_BIAS + 7]).reinterpretAsShorts())
-                    .reinterpretAsInts();
-            IntVector ints = p0.add(p1).add(p2.add(p3)).add(p4.add(p5).add(p6.add(p7)));
-            IntVector highs = p0.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16))
-                    .add(p2.lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16)))
-                    .add(p4.lanewise(VectorOperators.ASHR, 16).add(p5.lanewise(VectorOperators.ASHR, 16))
-                            .add(p6.lanewise(VectorOperators.ASHR, 16).add(p7.lanewise(VectorOperators.ASHR, 16))));
+            long ab = actOff + (long) c * A_PAIRS;
+            IntVector ints = IntVector.zero(I8);
+            IntVector highs = IntVector.zero(I8);
+            for (int h = 0; h < 2; h++) {
+                long wh = wb + 128L * h;
+                long ah = ab + 256L * h;
+                long bh = ab + A_BIAS + 128L * h;
+                IntVector u0 = IntVector.fromMemorySegment(I8, w, wh + 0, LE).lanewise(VectorOperators.XOR, TOP_BITS);
+                IntVector p0 = u0.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 0, LE).reinterpretAsShorts())
+                        .add(u0.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
+                                .mul(IntVector.fromMemorySegment(I8, act, ah + 32, LE).reinterpretAsShorts()))
+                        .add(IntVector.fromMemorySegment(I8, act, bh + 0, LE).reinterpretAsShorts())
+                        .reinterpretAsInts();
+                IntVector u1 = IntVector.fromMemorySegment(I8, w, wh + 32, LE).lanewise(VectorOperators.XOR, TOP_BITS);
+                IntVector p1 = u1.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 64, LE).reinterpretAsShorts())
+                        .add(u1.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
+                                .mul(IntVector.fromMemorySegment(I8, act, ah + 96, LE).reinterpretAsShorts()))
+                        .add(IntVector.fromMemorySegment(I8, act, bh + 32, LE).reinterpretAsShorts())
+                        .reinterpretAsInts();
+                IntVector u2 = IntVector.fromMemorySegment(I8, w, wh + 64, LE).lanewise(VectorOperators.XOR, TOP_BITS);
+                IntVector p2 = u2.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 128, LE).reinterpretAsShorts())
+                        .add(u2.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
+                                .mul(IntVector.fromMemorySegment(I8, act, ah + 160, LE).reinterpretAsShorts()))
+                        .add(IntVector.fromMemorySegment(I8, act, bh + 64, LE).reinterpretAsShorts())
+                        .reinterpretAsInts();
+                IntVector u3 = IntVector.fromMemorySegment(I8, w, wh + 96, LE).lanewise(VectorOperators.XOR, TOP_BITS);
+                IntVector p3 = u3.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 192, LE).reinterpretAsShorts())
+                        .add(u3.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
+                                .mul(IntVector.fromMemorySegment(I8, act, ah + 224, LE).reinterpretAsShorts()))
+                        .add(IntVector.fromMemorySegment(I8, act, bh + 96, LE).reinterpretAsShorts())
+                        .reinterpretAsInts();
+                ints = ints.add(p0.add(p1).add(p2.add(p3)));
+                highs = highs.add(p0.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16))
+                        .add(p2.lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16))));
+            }
             IntVector sums = ints.sub(highs.lanewise(VectorOperators.LSHL, 16)).add(highs).sub(LOW_BIASES);
             // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
             FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats();
             acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                    .mul(Float.intBitsToFloat(act[ab + A_SCALE]))
+                    .mul(FloatVector.fromMemorySegment(F8, act, side + A_SIDE * c, LE))
                     .fma(d, acc);
         }
         acc.mul(0x1p112f).intoArray(y, yOff);

@@ -13,23 +13,23 @@ import java.lang.foreign.MemorySegment;
  * a matrix-vector product then ends with those rows' results in one vector, with no horizontal
  * sum, and each row's sum is added in the same order however the code was compiled. A group of
  * rows of {@code cols} weights takes {@link #groupBytes} bytes; an activation vector of
- * {@code cols} floats becomes {@link #activationInts} ints on the Java heap (they are few, and
- * the activation loads of the inner loop stay light for C2). Stateless and thread-safe;
- * {@link #matvec} does not allocate.
+ * {@code cols} floats becomes {@link #activationBytes} bytes off the Java heap, where the
+ * Vector API loads them with no copy (from a heap segment it does not: it boxes). Stateless
+ * and thread-safe; {@link #matvec} does not allocate.
  */
 public interface RepackedFormat {
 
     /** The ggml type this repacks. */
     GgmlType type();
 
-    /** Rows interleaved per group; a matrix must have a multiple of this many rows. */
+    /** Rows per group (one {@link #matvec}); a matrix must have a multiple of this many rows. */
     int rows();
 
     /** Bytes of one group of {@link #rows()} repacked rows of {@code cols} weights. */
     long groupBytes(int cols);
 
-    /** Ints of one prepared activation vector of {@code cols} elements. */
-    int activationInts(int cols);
+    /** Bytes of one prepared activation vector of {@code cols} elements (best placed 64-aligned). */
+    long activationBytes(int cols);
 
     /**
      * Rearranges {@link #rows()} rows in the file's layout, the first at {@code src + srcOff} and
@@ -38,10 +38,10 @@ public interface RepackedFormat {
     void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols);
 
     /** Quantizes {@code x[off..off+cols)} as llama.cpp would, laid out in {@code dst[dstOff..]}. */
-    void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff);
+    void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff);
 
     /** The group's {@link #rows()} products with one prepared vector, into {@code y[yOff..]}. */
-    void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff);
+    void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff);
 
     /** Writes row {@code row} of the group at {@code wOff} back as floats (embedding lookups). */
     void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols);

@@ -22,6 +22,7 @@ public final class LinearFactory {
     private final Arena arena;
     private final Map<String, Activations> buffers = new HashMap<>();
     private final Map<String, MemorySegment> repackedBuffers = new HashMap<>();
+    private final Map<String, ExpandedActivations> expandedBuffers = new HashMap<>();
 
     public LinearFactory(int maxBatch) {
         this(maxBatch, null, Arena.ofAuto());
@@ -61,7 +62,9 @@ public final class LinearFactory {
         if (r != null && RepackedLinear.fits(r, rows)) {
             MemorySegment acts = repackedBuffers.computeIfAbsent(r.type() + "/" + cols,
                     k -> arena.allocate(RepackedLinear.activationBytes(r, cols, maxBatch), 64));
-            return new RepackedLinear(t, data, r, acts, pool, arena);
+            ExpandedActivations expanded = expandedBuffers.computeIfAbsent(r.type() + "/" + cols,
+                    k -> new ExpandedActivations(cols, maxBatch));
+            return new RepackedLinear(t, data, r, acts, expanded, pool, arena);
         }
         Activations acts = buffers.computeIfAbsent(f.activationType() + "/" + cols,
                 k -> new Activations(f.activationType(), cols, maxBatch));

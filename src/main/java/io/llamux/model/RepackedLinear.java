@@ -1,6 +1,7 @@
 package io.llamux.model;
 
 import io.llamux.gguf.TensorInfo;
+import io.llamux.tensor.PanelKernel;
 import io.llamux.tensor.RepackedFormat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,21 +20,28 @@ import java.lang.foreign.MemorySegment;
  * from cache for the other tokens.
  */
 final class RepackedLinear extends Linear {
+    /** Prepared activations a prompt tile takes: half of one core's L2 (Zen 3: 512 KiB). */
+    private static final long TILE_BYTES = Long.getLong("llamux.tileBytes", 256 << 10);
+
     private final RepackedFormat format;
     private final int groupRows;
     private final MemorySegment packed;
     private final long groupBytes;
     private final MemorySegment acts;
     private final long actStride;
+    private final int tokenTile;
     private final Task task = new Task();
+    private final PanelTask panelTask = new PanelTask();
+    private final ExpandedActivations expanded;
+    private float[] xq;
 
     /**
      * {@code acts} is shared by every weight of the same format and input length (matmuls run
      * in turn). A writable {@code data} is rewritten (see GgufFile.parseOwnCopy), else the
      * layout is allocated in {@code arena}.
      */
-    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, MemorySegment acts, WorkerPool pool,
-                   Arena arena) {
+    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, MemorySegment acts,
+                   ExpandedActivations expanded, WorkerPool pool, Arena arena) {
         super(t, MemorySegment.NULL);
         this.format = format;
         this.groupRows = format.rows();
@@ -43,6 +51,8 @@ final class RepackedLinear extends Linear {
         this.groupBytes = format.groupBytes(cols);
         this.actStride = activationStride(format, cols);
         this.acts = acts;
+        this.expanded = expanded;
+        this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / actStride));
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
         WorkerPool.RangeTask repack = (from, to, worker) -> {
@@ -75,9 +85,23 @@ final class RepackedLinear extends Linear {
         return (format.activationBytes(cols) + 63) & -64L;
     }
 
-    /** Bytes of prepared activations for {@code batch} vectors of {@code cols}. */
-    static long activationBytes(RepackedFormat format, int cols, int batch) {
-        return Math.multiplyExact(activationStride(format, cols), batch);
+    /**
+     * Bytes of prepared activations for batches of up to {@code maxBatch} vectors of {@code cols}:
+     * those of the batches that do not go through panels.
+     */
+    static long activationBytes(RepackedFormat format, int cols, int maxBatch) {
+        int batch = format.expands() ? Math.min(maxBatch, PANEL_MIN_BATCH - 1) : maxBatch;
+        return Math.multiplyExact(activationStride(format, cols), Math.max(1, batch));
+    }
+
+    /**
+     * Batches from this size on go through {@link PanelKernel}: below it, expanding the weights
+     * costs more than unpacking them per token.
+     */
+    static final int PANEL_MIN_BATCH = Integer.getInteger("llamux.panelMinBatch", 4);
+
+    private boolean panels(int batch) {
+        return batch >= PANEL_MIN_BATCH && format.expands();
     }
 
     /** Whether a {@code rows}-row matrix can take {@code format}'s layout. */
@@ -87,6 +111,14 @@ final class RepackedLinear extends Linear {
 
     @Override
     protected void prepare(float[] x, int batch) {
+        if (panels(batch)) {
+            xq = expanded.forBatch(batch);
+            for (int b = 0; b < batch; b++) {
+                format.expandActivation(x, b * cols, cols, xq, PanelKernel.activationOffset(cols, b));
+            }
+            PanelKernel.padActivations(xq, cols, batch);
+            return;
+        }
         for (int b = 0; b < batch; b++) {
             format.prepareActivation(x, b * cols, cols, acts, b * actStride);
         }
@@ -99,6 +131,15 @@ final class RepackedLinear extends Linear {
 
     @Override
     protected void split(int batch, float[] y, int yOff, WorkerPool pool) {
+        if (panels(batch)) {
+            panelTask.batch = batch;
+            panelTask.y = y;
+            panelTask.yOff = yOff;
+            int panels = (rows + PanelKernel.ROWS - 1) / PanelKernel.ROWS;
+            pool.run(panels, panelTask, (long) rows * cols * batch);
+            panelTask.y = null;
+            return;
+        }
         task.batch = batch;
         task.y = y;
         task.yOff = yOff;
@@ -113,11 +154,40 @@ final class RepackedLinear extends Linear {
 
         @Override
         public void run(int from, int to, int worker) {
-            for (int g = from; g < to; g++) {
-                long w = g * groupBytes;
-                for (int b = 0; b < batch; b++) {
-                    format.matvec(packed, w, acts, b * actStride, cols, y, yOff + b * rows + g * groupRows);
+            for (int t0 = 0; t0 < batch; t0 += tokenTile) {
+                int t1 = Math.min(batch, t0 + tokenTile);
+                for (int g = from; g < to; g++) {
+                    long w = g * groupBytes;
+                    for (int b = t0; b < t1; b++) {
+                        format.matvec(packed, w, acts, b * actStride, cols, y, yOff + b * rows + g * groupRows);
+                    }
                 }
+            }
+        }
+    }
+
+    /** Each worker's panel, grown to the longest rows it has expanded. */
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+
+    private final class PanelTask implements WorkerPool.RangeTask {
+        int batch;
+        float[] y;
+        int yOff;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            float[] panel = PANEL.get();
+            if (panel.length < PanelKernel.panelFloats(cols)) {
+                panel = new float[PanelKernel.panelFloats(cols)];
+                PANEL.set(panel);
+            }
+            for (int p = from; p < to; p++) {
+                int row = p * PanelKernel.ROWS;
+                int n = Math.min(PanelKernel.ROWS, rows - row);
+                for (int r = 0; r < n; r += groupRows) {
+                    format.expandGroup(packed, ((row + r) / groupRows) * groupBytes, cols, panel, r);
+                }
+                PanelKernel.multiply(panel, cols, n, xq, batch, y, yOff + row, rows);
             }
         }
     }

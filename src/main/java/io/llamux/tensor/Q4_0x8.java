@@ -160,6 +160,48 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     @Override
+    public boolean expands() {
+        return true;
+    }
+
+    @Override
+    public void expandActivation(float[] x, int off, int cols, float[] out, int outOff) {
+        Q8_0Activation.expand(x, off, cols, out, outOff, PanelKernel.TOKENS);
+    }
+
+    @Override
+    public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
+        int blocks = blocks(cols);
+        for (int c = 0; c < blocks; c++) {
+            for (int o = 0; o < ROWS / OCTET; o++) {
+                long wb = wOff + (long) c * W_BLOCK + (long) o * OCTET_BYTES;
+                int at = PanelKernel.PANEL_BLOCK * c + lane + OCTET * o;
+                scales(w, wb + W_SCALES).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
+                for (int k = 0; k < 4; k++) {
+                    IntVector q = IntVector.fromMemorySegment(I8, w, wb + 32L * k, LE);
+                    int e = at + PanelKernel.ROWS * 8 * k;
+                    expandNibbles(q, 0, panel, e);
+                    expandNibbles(q, 16, panel, e + PanelKernel.ROWS * 4);
+                }
+            }
+        }
+    }
+
+    /** Elements j = 0..3 of a lane half: the nibbles at bits {@code shift + 4j}, less 8. */
+    private static void expandNibbles(IntVector q, int shift, float[] panel, int at) {
+        for (int j = 0; j < 4; j++) {
+            IntVector n = q.lanewise(VectorOperators.LSHR, shift + 4 * j).and(0xF).sub(8);
+            ((FloatVector) n.convert(VectorOperators.I2F, 0)).intoArray(panel, at + PanelKernel.ROWS * j);
+        }
+    }
+
+    /** The eight f16 scales at {@code at} as floats (see the class comment). */
+    static FloatVector scales(MemorySegment w, long at) {
+        return ((IntVector) ShortVector.fromMemorySegment(S8, w, at, LE).convertShape(VectorOperators.S2I, I8, 0))
+                .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    @Override
     public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
         int blocks = blocks(cols);
         long side = dstOff + (long) blocks * A_PAIRS;

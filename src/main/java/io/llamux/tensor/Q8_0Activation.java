@@ -58,6 +58,23 @@ final class Q8_0Activation implements ActivationFormat {
         return (int) Math.rint(v * inverseScale);
     }
 
+    /**
+     * Writes the quants of {@code x[off..off+n)} as floats, {@code step} apart from
+     * {@code out[outOff]}, then each block's stored scale ({@link PanelKernel}'s expanded
+     * activations).
+     */
+    static void expand(float[] x, int off, int n, float[] out, int outOff, int step) {
+        Mem.checkBlocks(GgmlType.Q8_0, n);
+        for (int b = 0; b < n; b += Q8_0Format.QK) {
+            float amax = amax(x, off + b);
+            float id = inverseScale(amax);
+            for (int j = 0; j < Q8_0Format.QK; j++) {
+                out[outOff + step * (b + j)] = quant(id, x[off + b + j]);
+            }
+            out[outOff + step * (n + b / Q8_0Format.QK)] = storedScale(amax);
+        }
+    }
+
     @Override
     public void quantize(float[] x, int off, int n, MemorySegment dst, long dstOffset) {
         Mem.checkBlocks(type(), n);

@@ -115,6 +115,35 @@ final class Q8_0x8 implements RepackedFormat {
     }
 
     @Override
+    public boolean expands() {
+        return true;
+    }
+
+    @Override
+    public void expandActivation(float[] x, int off, int cols, float[] out, int outOff) {
+        Q8_0Activation.expand(x, off, cols, out, outOff, PanelKernel.TOKENS);
+    }
+
+    @Override
+    public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
+        int blocks = blocks(cols);
+        for (int c = 0; c < blocks; c++) {
+            long wb = wOff + (long) c * W_BLOCK;
+            int at = PanelKernel.PANEL_BLOCK * c + lane;
+            Q4_0x8.scales(w, wb + W_SCALES).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
+            for (int k = 0; k < 8; k++) {
+                IntVector q = IntVector.fromMemorySegment(I8, w, wb + 32L * k, LE);
+                // Byte b of each int lane, sign-extended: quant 4k+b of each row.
+                for (int b = 0; b < 4; b++) {
+                    IntVector v = q.lanewise(VectorOperators.LSHL, 24 - 8 * b).lanewise(VectorOperators.ASHR, 24);
+                    ((FloatVector) v.convert(VectorOperators.I2F, 0))
+                            .intoArray(panel, at + PanelKernel.ROWS * (4 * k + b));
+                }
+            }
+        }
+    }
+
+    @Override
     public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
         int blocks = blocks(cols);
         long side = dstOff + (long) blocks * A_PAIRS;

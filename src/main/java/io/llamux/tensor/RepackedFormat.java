@@ -43,6 +43,31 @@ public interface RepackedFormat {
     /** The group's {@link #rows()} products with one prepared vector, into {@code y[yOff..]}. */
     void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff);
 
+    /**
+     * Whether prompts go through {@link PanelKernel}: the groups expanded to floats by
+     * {@link #expandGroup}, the activations by {@link #expandActivation}.
+     */
+    default boolean expands() {
+        return false;
+    }
+
+    /**
+     * Writes the group at {@code wOff} into a {@link PanelKernel} panel, its rows at panel rows
+     * {@code lane..}: the quants as floats, the block scales beside them.
+     */
+    default void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
+        throw new UnsupportedOperationException(type() + " does not expand");
+    }
+
+    /**
+     * Quantizes {@code x[off..off+cols)} as {@link #prepareActivation} does, written from
+     * {@code out[outOff]} as {@link PanelKernel} takes it: the quants as floats, then the block
+     * scales, each {@link PanelKernel#TOKENS} floats from the one before.
+     */
+    default void expandActivation(float[] x, int off, int cols, float[] out, int outOff) {
+        throw new UnsupportedOperationException(type() + " does not expand");
+    }
+
     /** Writes row {@code row} of the group at {@code wOff} back as floats (embedding lookups). */
     void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols);
 }

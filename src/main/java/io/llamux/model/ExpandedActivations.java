@@ -1,6 +1,7 @@
 package io.llamux.model;
 
 import io.llamux.tensor.PanelKernel;
+import io.llamux.tensor.PanelLayout;
 
 /**
  * A prompt's activations as the floats their quants stand for ({@code RepackedFormat.expandActivation}),
@@ -9,11 +10,13 @@ import io.llamux.tensor.PanelKernel;
  * holds it.
  */
 final class ExpandedActivations {
+    private final PanelLayout layout;
     private final int cols;
     private final int maxBatch;
     private float[] values;
 
-    ExpandedActivations(int cols, int maxBatch) {
+    ExpandedActivations(PanelLayout layout, int cols, int maxBatch) {
+        this.layout = layout;
         this.cols = cols;
         this.maxBatch = maxBatch;
     }
@@ -24,7 +27,7 @@ final class ExpandedActivations {
             throw new IllegalArgumentException("batch " + batch + " is larger than " + maxBatch);
         }
         if (values == null) {
-            values = new float[PanelKernel.activationFloats(cols, maxBatch)];
+            values = new float[PanelKernel.activationFloats(layout, cols, maxBatch)];
         }
         return values;
     }

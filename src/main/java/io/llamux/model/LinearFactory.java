@@ -63,7 +63,7 @@ public final class LinearFactory {
             MemorySegment acts = repackedBuffers.computeIfAbsent(r.type() + "/" + cols,
                     k -> arena.allocate(RepackedLinear.activationBytes(r, cols, maxBatch), 64));
             ExpandedActivations expanded = expandedBuffers.computeIfAbsent(r.type() + "/" + cols,
-                    k -> new ExpandedActivations(cols, maxBatch));
+                    k -> new ExpandedActivations(r.panelLayout(), cols, maxBatch));
             return new RepackedLinear(t, data, r, acts, expanded, pool, arena);
         }
         Activations acts = buffers.computeIfAbsent(f.activationType() + "/" + cols,

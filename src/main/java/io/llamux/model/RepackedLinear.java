@@ -2,6 +2,7 @@ package io.llamux.model;
 
 import io.llamux.gguf.TensorInfo;
 import io.llamux.tensor.PanelKernel;
+import io.llamux.tensor.PanelLayout;
 import io.llamux.tensor.RepackedFormat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,6 +34,7 @@ final class RepackedLinear extends Linear {
     private final Task task = new Task();
     private final PanelTask panelTask = new PanelTask();
     private final ExpandedActivations expanded;
+    private final PanelLayout layout;
     private float[] xq;
 
     /**
@@ -52,6 +54,7 @@ final class RepackedLinear extends Linear {
         this.actStride = activationStride(format, cols);
         this.acts = acts;
         this.expanded = expanded;
+        this.layout = format.panelLayout();
         this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / actStride));
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
@@ -90,7 +93,7 @@ final class RepackedLinear extends Linear {
      * those of the batches that do not go through panels.
      */
     static long activationBytes(RepackedFormat format, int cols, int maxBatch) {
-        int batch = format.expands() ? Math.min(maxBatch, PANEL_MIN_BATCH - 1) : maxBatch;
+        int batch = format.panelLayout() != null ? Math.min(maxBatch, PANEL_MIN_BATCH - 1) : maxBatch;
         return Math.multiplyExact(activationStride(format, cols), Math.max(1, batch));
     }
 
@@ -101,7 +104,7 @@ final class RepackedLinear extends Linear {
     static final int PANEL_MIN_BATCH = Integer.getInteger("llamux.panelMinBatch", 4);
 
     private boolean panels(int batch) {
-        return batch >= PANEL_MIN_BATCH && format.expands();
+        return batch >= PANEL_MIN_BATCH && layout != null;
     }
 
     /** Whether a {@code rows}-row matrix can take {@code format}'s layout. */
@@ -114,9 +117,9 @@ final class RepackedLinear extends Linear {
         if (panels(batch)) {
             xq = expanded.forBatch(batch);
             for (int b = 0; b < batch; b++) {
-                format.expandActivation(x, b * cols, cols, xq, PanelKernel.activationOffset(cols, b));
+                format.expandActivation(x, b * cols, cols, xq, PanelKernel.activationOffset(layout, cols, b));
             }
-            PanelKernel.padActivations(xq, cols, batch);
+            PanelKernel.padActivations(layout, xq, cols, batch);
             return;
         }
         for (int b = 0; b < batch; b++) {
@@ -177,8 +180,8 @@ final class RepackedLinear extends Linear {
         @Override
         public void run(int from, int to, int worker) {
             float[] panel = PANEL.get();
-            if (panel.length < PanelKernel.panelFloats(cols)) {
-                panel = new float[PanelKernel.panelFloats(cols)];
+            if (panel.length < PanelKernel.panelFloats(layout, cols)) {
+                panel = new float[PanelKernel.panelFloats(layout, cols)];
                 PANEL.set(panel);
             }
             for (int p = from; p < to; p++) {
@@ -187,7 +190,7 @@ final class RepackedLinear extends Linear {
                 for (int r = 0; r < n; r += groupRows) {
                     format.expandGroup(packed, ((row + r) / groupRows) * groupBytes, cols, panel, r);
                 }
-                PanelKernel.multiply(panel, cols, n, xq, batch, y, yOff + row, rows);
+                PanelKernel.multiply(layout, panel, cols, n, xq, batch, y, yOff + row, rows);
             }
         }
     }

@@ -4,27 +4,36 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The prompt's matrix-matrix product for weights in blocks of 32 with one scale each (Q4_0,
- * Q8_0), against activations quantized to Q8_0: sixteen rows of weights, expanded once to
- * floats, times four tokens at a time. Against the matrix-vector kernels, which unpack every
- * weight block again for every token, this unpacks it once per batch, and each pair of weight
- * vectors loaded serves eight FMAs.
+ * The prompt's matrix-matrix product: sixteen rows of weights, expanded once to floats, times
+ * four tokens at a time of activations quantized as llama.cpp quantizes them. Against the
+ * matrix-vector kernels, which unpack every weight block again for every token, this unpacks
+ * it once per batch, and each pair of weight vectors loaded serves eight FMAs.
  *
- * <p>The quants are expanded as they are (small integers, exact in float), so a block's 32
- * products are summed exactly, as ggml sums them in ints (each product is below 2^14 and the
- * sum below 2^19, far inside float's 2^24); then the block sum is multiplied by the two scales
- * and added, in float, as ggml does. Only the order of those float additions differs from
- * ggml's, as in the matrix-vector kernels. Summing the scaled products element by element
- * instead moved synthetic-Q8_0 logits by 9e-3: the rounding of thousands of products flips an
- * activation quant downstream now and then.
+ * <p>The quants are expanded as small integers (Q4_K's times their 6-bit sub-block scales),
+ * exact in float, so the products of a block of 32 are summed exactly, as ggml sums them in
+ * ints: each product is below 2^14 and every sum below 2^23, inside float's 2^24. The float
+ * operations that follow are ggml's: per group of weights sharing a scale, the sum times
+ * (weight scale times activation scale), added by FMA. For Q4_0 and Q8_0 the order of those
+ * additions is free, as in the matrix-vector kernels; summing scaled products element by
+ * element instead moved synthetic-Q8_0 logits by 9e-3 (the rounding of thousands of products
+ * flips an activation quant downstream now and then). For Q4_K it is ggml's exactly (see
+ * {@link Q4_Kx8}): ggml's eight int lanes (elements 4l..4l+3 of every sub-block) are the panel's
+ * blocks of 32 in a super-block, each added into a float sum of its own, then the eight and
+ * the four sums of the mins term added in ggml's order (hsum_float_8).
  *
  * <p>Eight block sums, eight chains of FMAs (an FMA takes four cycles, two start each cycle),
- * two weight vectors and the broadcasts fit AVX2's sixteen registers.
+ * two weight vectors and the broadcasts fit AVX2's sixteen registers. The float sums live in
+ * the panel's tail, not in registers: C2 would spill them, and a load and a store per block
+ * are cheap beside 256 FMAs.
  *
- * <p>A panel is, for block column c, at {@code PANEL_BLOCK * c}: element j of panel row r (0..15)
- * at {@code 16 j + r}, then the row scales at {@code 512 + r}. Expanded activations come in
- * groups of four tokens, interleaved, so that one index reaches all four: a group is element e
- * of token t at {@code 4 e + t}, then block c's scale of token t at {@code 4 cols + 4 c + t}.
+ * <p>A panel is, for each group g at {@code g * layout.groupFloats()}: for each of its blocks of
+ * 32 i, at {@code 512 i}, element j of panel row r (0..15) at {@code 16 j + r}; then the row
+ * scales at {@code 512 blocks + r}; for Q4_K then sub-block s's mins at {@code + 16 + 16 s + r}
+ * and the min scales at {@code + 144 + r}. Expanded activations come in groups of four tokens,
+ * interleaved, so that one index reaches all four: element e of token t at {@code 4 e + t},
+ * then for group g field f (0: the scale; Q4_K: 1 + s, sub-block s's sum of quants) at
+ * {@code 4 cols + 4 (actSide g + f) + t}. A Q4_K super-block's elements are in the panel's order:
+ * element 32s + 4l + j at 32l + 4s + j.
  */
 public final class PanelKernel {
 
@@ -32,47 +41,50 @@ public final class PanelKernel {
     public static final int ROWS = 16;
     /** Elements of a block. */
     public static final int QK = 32;
-    /** Floats of one block column of a panel. */
-    public static final int PANEL_BLOCK = ROWS * QK + ROWS;
     /** Tokens per pass over a panel. */
     public static final int TOKENS = 4;
+
+    private static final int BLOCK_FLOATS = ROWS * QK;
+    /** Floats of one float sum of a pass: two vectors for each of its tokens. */
+    private static final int SUM_FLOATS = ROWS * TOKENS;
+    private static final int MIN_LANES = 4;
 
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     private PanelKernel() {
     }
 
-    /** Floats of a panel for rows of {@code cols}, with room for a pass's totals. */
-    public static int panelFloats(int cols) {
-        return cols / QK * PANEL_BLOCK + ROWS * TOKENS;
+    /** Floats of a panel for rows of {@code cols}, with room for a pass's sums. */
+    public static int panelFloats(PanelLayout layout, int cols) {
+        return groups(layout, cols) * layout.groupFloats() + (layout.lanes() + MIN_LANES) * SUM_FLOATS;
+    }
+
+    private static int groups(PanelLayout layout, int cols) {
+        return cols / layout.groupElements();
     }
 
     /** Floats of {@code batch} expanded activation vectors of {@code cols} (see the class comment). */
-    public static int activationFloats(int cols, int batch) {
-        return quads(batch) * quadFloats(cols);
+    public static int activationFloats(PanelLayout layout, int cols, int batch) {
+        return (batch + TOKENS - 1) / TOKENS * quadFloats(layout, cols);
     }
 
-    /** Where token {@code t}'s expanded activations start, each element {@link #TOKENS} floats from the last. */
-    public static int activationOffset(int cols, int t) {
-        return t / TOKENS * quadFloats(cols) + t % TOKENS;
+    /** Where token {@code t}'s expanded activations start, each value {@link #TOKENS} floats from the last. */
+    public static int activationOffset(PanelLayout layout, int cols, int t) {
+        return t / TOKENS * quadFloats(layout, cols) + t % TOKENS;
     }
 
-    private static int quads(int batch) {
-        return (batch + TOKENS - 1) / TOKENS;
-    }
-
-    private static int quadFloats(int cols) {
-        return TOKENS * (cols + cols / QK);
+    private static int quadFloats(PanelLayout layout, int cols) {
+        return TOKENS * (cols + groups(layout, cols) * layout.actSide());
     }
 
     /**
      * Zeroes the expanded activations of the tokens from {@code batch} to the end of its last
      * group of {@link #TOKENS}, which a pass computes and does not store.
      */
-    public static void padActivations(float[] x, int cols, int batch) {
+    public static void padActivations(PanelLayout layout, float[] x, int cols, int batch) {
         for (int t = batch; t % TOKENS != 0; t++) {
-            int at = activationOffset(cols, t);
-            for (int i = 0; i < cols + cols / QK; i++) {
+            int at = activationOffset(layout, cols, t);
+            for (int i = 0; i < cols + groups(layout, cols) * layout.actSide(); i++) {
                 x[at + TOKENS * i] = 0;
             }
         }
@@ -83,84 +95,134 @@ public final class PanelKernel {
      * {@code t < batch} and panel row {@code r < rows} (rows 1..16; panel rows beyond are not
      * stored).
      */
-    public static void multiply(float[] panel, int cols, int rows, float[] x, int batch, float[] y, int yOff,
-                                int yStride) {
+    public static void multiply(PanelLayout layout, float[] panel, int cols, int rows, float[] x, int batch,
+                                float[] y, int yOff, int yStride) {
         for (int t = 0; t < batch; t += TOKENS) {
-            pass(panel, cols, rows, x, t / TOKENS * quadFloats(cols), Math.min(TOKENS, batch - t), y,
-                    yOff + t * yStride, yStride);
+            int xq = activationOffset(layout, cols, t);
+            int sums = groups(layout, cols) * layout.groupFloats();
+            pass(layout, panel, cols, x, xq, sums);
+            if (layout.mins()) {
+                mins(layout, panel, cols, x, xq, sums + layout.lanes() * SUM_FLOATS);
+            }
+            for (int i = 0; i < Math.min(TOKENS, batch - t); i++) {
+                store(layout, panel, sums + ROWS * i, rows, y, yOff + (t + i) * yStride);
+            }
         }
     }
 
-    private static void pass(float[] panel, int cols, int rows, float[] x, int xq, int tokens, float[] y, int yOff,
-                             int yStride) {
-        // The totals live in the panel's tail, not in registers: C2 would spill them, and a
-        // load and a store per block are cheap beside 256 FMAs.
-        int blocks = cols / QK;
-        int acc = blocks * PANEL_BLOCK;
+    private static void pass(PanelLayout layout, float[] panel, int cols, float[] x, int xq, int sums) {
+        FloatVector zero = FloatVector.zero(F8);
+        for (int i = 0; i < layout.lanes() * SUM_FLOATS; i += 8) {
+            zero.intoArray(panel, sums + i);
+        }
+        int blocks = layout.blocks();
+        int groups = groups(layout, cols);
+        int scales = xq + TOKENS * cols;
+        for (int g = 0; g < groups; g++) {
+            int gBase = g * layout.groupFloats();
+            int dAt = gBase + blocks * BLOCK_FLOATS;
+            int daAt = scales + TOKENS * layout.actSide() * g;
+            for (int i = 0; i < blocks; i++) {
+                int base = gBase + BLOCK_FLOATS * i;
+                int xb = xq + TOKENS * (layout.groupElements() * g + QK * i);
+                FloatVector s00 = zero;
+                FloatVector s01 = zero;
+                FloatVector s10 = zero;
+                FloatVector s11 = zero;
+                FloatVector s20 = zero;
+                FloatVector s21 = zero;
+                FloatVector s30 = zero;
+                FloatVector s31 = zero;
+                for (int j = 0; j < QK; j++) {
+                    int w = base + ROWS * j;
+                    int a = xb + TOKENS * j;
+                    FloatVector w0 = FloatVector.fromArray(F8, panel, w);
+                    FloatVector w1 = FloatVector.fromArray(F8, panel, w + 8);
+                    FloatVector a0 = FloatVector.broadcast(F8, x[a]);
+                    s00 = w0.fma(a0, s00);
+                    s01 = w1.fma(a0, s01);
+                    FloatVector a1 = FloatVector.broadcast(F8, x[a + 1]);
+                    s10 = w0.fma(a1, s10);
+                    s11 = w1.fma(a1, s11);
+                    FloatVector a2 = FloatVector.broadcast(F8, x[a + 2]);
+                    s20 = w0.fma(a2, s20);
+                    s21 = w1.fma(a2, s21);
+                    FloatVector a3 = FloatVector.broadcast(F8, x[a + 3]);
+                    s30 = w0.fma(a3, s30);
+                    s31 = w1.fma(a3, s31);
+                }
+                FloatVector d0 = FloatVector.fromArray(F8, panel, dAt);
+                FloatVector d1 = FloatVector.fromArray(F8, panel, dAt + 8);
+                int acc = sums + SUM_FLOATS * i;
+                addScaled(s00, s01, d0, d1, x[daAt], panel, acc);
+                addScaled(s10, s11, d0, d1, x[daAt + 1], panel, acc + ROWS);
+                addScaled(s20, s21, d0, d1, x[daAt + 2], panel, acc + 2 * ROWS);
+                addScaled(s30, s31, d0, d1, x[daAt + 3], panel, acc + 3 * ROWS);
+            }
+        }
+    }
+
+    /** ggml's acc = fma(d * da, sum, acc), for both halves of a token's sixteen rows. */
+    private static void addScaled(FloatVector s0, FloatVector s1, FloatVector d0, FloatVector d1, float da,
+                                  float[] panel, int acc) {
+        s0.fma(d0.mul(da), FloatVector.fromArray(F8, panel, acc)).intoArray(panel, acc);
+        s1.fma(d1.mul(da), FloatVector.fromArray(F8, panel, acc + 8)).intoArray(panel, acc + 8);
+    }
+
+    /**
+     * Q4_K's mins term, as ggml's acc_m: lane m += (-da * dmin) * (min[2m] * sum[2m] + min[2m+1]
+     * * sum[2m+1]) per super-block, by FMA (the products and their sum are exact integers).
+     */
+    private static void mins(PanelLayout layout, float[] panel, int cols, float[] x, int xq, int sums) {
+        int groups = groups(layout, cols);
         int scales = xq + TOKENS * cols;
         FloatVector zero = FloatVector.zero(F8);
-        for (int i = 0; i < 2 * TOKENS; i++) {
-            zero.intoArray(panel, acc + 8 * i);
+        for (int i = 0; i < MIN_LANES * SUM_FLOATS; i += 8) {
+            zero.intoArray(panel, sums + i);
         }
-        for (int c = 0; c < blocks; c++) {
-            int base = PANEL_BLOCK * c;
-            int xb = xq + TOKENS * QK * c;
-            FloatVector s00 = zero;
-            FloatVector s01 = zero;
-            FloatVector s10 = zero;
-            FloatVector s11 = zero;
-            FloatVector s20 = zero;
-            FloatVector s21 = zero;
-            FloatVector s30 = zero;
-            FloatVector s31 = zero;
-            for (int j = 0; j < QK; j++) {
-                int w = base + ROWS * j;
-                int a = xb + TOKENS * j;
-                FloatVector w0 = FloatVector.fromArray(F8, panel, w);
-                FloatVector w1 = FloatVector.fromArray(F8, panel, w + 8);
-                FloatVector a0 = FloatVector.broadcast(F8, x[a]);
-                s00 = w0.fma(a0, s00);
-                s01 = w1.fma(a0, s01);
-                FloatVector a1 = FloatVector.broadcast(F8, x[a + 1]);
-                s10 = w0.fma(a1, s10);
-                s11 = w1.fma(a1, s11);
-                FloatVector a2 = FloatVector.broadcast(F8, x[a + 2]);
-                s20 = w0.fma(a2, s20);
-                s21 = w1.fma(a2, s21);
-                FloatVector a3 = FloatVector.broadcast(F8, x[a + 3]);
-                s30 = w0.fma(a3, s30);
-                s31 = w1.fma(a3, s31);
+        for (int g = 0; g < groups; g++) {
+            int side = g * layout.groupFloats() + layout.blocks() * BLOCK_FLOATS;
+            int at = scales + TOKENS * layout.actSide() * g;
+            for (int t = 0; t < TOKENS; t++) {
+                float negDa = -x[at + t];
+                for (int h = 0; h < 2; h++) {
+                    FloatVector dmin = FloatVector.fromArray(F8, panel, side + 9 * ROWS + 8 * h).mul(negDa);
+                    for (int m = 0; m < MIN_LANES; m++) {
+                        FloatVector p = FloatVector.fromArray(F8, panel, side + ROWS * (1 + 2 * m) + 8 * h)
+                                .mul(x[at + TOKENS * (1 + 2 * m) + t])
+                                .add(FloatVector.fromArray(F8, panel, side + ROWS * (2 + 2 * m) + 8 * h)
+                                        .mul(x[at + TOKENS * (2 + 2 * m) + t]));
+                        int acc = sums + SUM_FLOATS * m + ROWS * t + 8 * h;
+                        p.fma(dmin, FloatVector.fromArray(F8, panel, acc)).intoArray(panel, acc);
+                    }
+                }
             }
-            FloatVector d0 = FloatVector.fromArray(F8, panel, base + ROWS * QK);
-            FloatVector d1 = FloatVector.fromArray(F8, panel, base + ROWS * QK + 8);
-            int sc = scales + TOKENS * c;
-            FloatVector a = FloatVector.broadcast(F8, x[sc]);
-            s00.mul(a).fma(d0, FloatVector.fromArray(F8, panel, acc)).intoArray(panel, acc);
-            s01.mul(a).fma(d1, FloatVector.fromArray(F8, panel, acc + 8)).intoArray(panel, acc + 8);
-            a = FloatVector.broadcast(F8, x[sc + 1]);
-            s10.mul(a).fma(d0, FloatVector.fromArray(F8, panel, acc + 16)).intoArray(panel, acc + 16);
-            s11.mul(a).fma(d1, FloatVector.fromArray(F8, panel, acc + 24)).intoArray(panel, acc + 24);
-            a = FloatVector.broadcast(F8, x[sc + 2]);
-            s20.mul(a).fma(d0, FloatVector.fromArray(F8, panel, acc + 32)).intoArray(panel, acc + 32);
-            s21.mul(a).fma(d1, FloatVector.fromArray(F8, panel, acc + 40)).intoArray(panel, acc + 40);
-            a = FloatVector.broadcast(F8, x[sc + 3]);
-            s30.mul(a).fma(d0, FloatVector.fromArray(F8, panel, acc + 48)).intoArray(panel, acc + 48);
-            s31.mul(a).fma(d1, FloatVector.fromArray(F8, panel, acc + 56)).intoArray(panel, acc + 56);
-        }
-        for (int t = 0; t < tokens; t++) {
-            store(FloatVector.fromArray(F8, panel, acc + 16 * t), FloatVector.fromArray(F8, panel, acc + 16 * t + 8),
-                    rows, y, yOff + t * yStride);
         }
     }
 
-    private static void store(FloatVector lo, FloatVector hi, int rows, float[] y, int at) {
-        if (rows == ROWS) {
-            lo.intoArray(y, at);
-            hi.intoArray(y, at + 8);
-            return;
+    /** One token's sixteen sums (at {@code sum}, lane sums {@link #SUM_FLOATS} apart) into y. */
+    private static void store(PanelLayout layout, float[] panel, int sum, int rows, float[] y, int at) {
+        for (int h = 0; h < 2; h++) {
+            int s = sum + 8 * h;
+            FloatVector v = FloatVector.fromArray(F8, panel, s);
+            if (layout.mins()) {
+                // hsum_float_8 of ggml's eight lanes, plus (m0 + m2) + (m1 + m3).
+                v = v.add(lane(panel, s, 4)).add(lane(panel, s, 2).add(lane(panel, s, 6)))
+                        .add(lane(panel, s, 1).add(lane(panel, s, 5)).add(lane(panel, s, 3).add(lane(panel, s, 7))));
+                int m = s + 8 * SUM_FLOATS;
+                v = v.add(lane(panel, m, 0).add(lane(panel, m, 2)).add(lane(panel, m, 1).add(lane(panel, m, 3))));
+            }
+            if (rows == ROWS) {
+                v.intoArray(y, at + 8 * h);
+            } else {
+                for (int r = 8 * h; r < Math.min(rows, 8 * h + 8); r++) {
+                    y[at + r] = v.lane(r - 8 * h);
+                }
+            }
         }
-        for (int r = 0; r < rows; r++) {
-            y[at + r] = r < 8 ? lo.lane(r) : hi.lane(r - 8);
-        }
+    }
+
+    private static FloatVector lane(float[] panel, int sum, int lane) {
+        return FloatVector.fromArray(F8, panel, sum + SUM_FLOATS * lane);
     }
 }

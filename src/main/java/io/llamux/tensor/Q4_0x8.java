@@ -160,8 +160,8 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     @Override
-    public boolean expands() {
-        return true;
+    public PanelLayout panelLayout() {
+        return PanelLayout.BLOCKS_OF_32;
     }
 
     @Override
@@ -175,7 +175,7 @@ final class Q4_0x8 implements RepackedFormat {
         for (int c = 0; c < blocks; c++) {
             for (int o = 0; o < ROWS / OCTET; o++) {
                 long wb = wOff + (long) c * W_BLOCK + (long) o * OCTET_BYTES;
-                int at = PanelKernel.PANEL_BLOCK * c + lane + OCTET * o;
+                int at = PanelLayout.BLOCKS_OF_32.groupFloats() * c + lane + OCTET * o;
                 scales(w, wb + W_SCALES).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
                 for (int k = 0; k < 4; k++) {
                     IntVector q = IntVector.fromMemorySegment(I8, w, wb + 32L * k, LE);

@@ -148,6 +148,76 @@ final class Q4_Kx8 implements RepackedFormat {
     }
 
     @Override
+    public PanelLayout panelLayout() {
+        return PanelLayout.Q4_K;
+    }
+
+    /** Where element {@code 32 s + 4 l + j} of a super-block lies in a panel's: ggml's int lane l first. */
+    private static int panelElement(int s, int l, int j) {
+        return PanelKernel.QK * l + 4 * s + j;
+    }
+
+    @Override
+    public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
+        int groupFloats = PanelLayout.Q4_K.groupFloats();
+        int side = PanelKernel.ROWS * QK;
+        for (int b = 0; b < blocks(cols); b++) {
+            long wb = wOff + (long) b * W_BLOCK;
+            int at = groupFloats * b + lane;
+            for (int s = 0; s < 8; s++) {
+                IntVector scales = IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32L * (s >> 2), LE)
+                        .lanewise(VectorOperators.LSHR, 8 * (s & 3)).and(63);
+                for (int k = 0; k < 4; k++) {
+                    IntVector q = IntVector.fromMemorySegment(I8, w, wb + (long) W_SUB * s + 32L * k, LE);
+                    for (int h = 0; h < 2; h++) {
+                        for (int j = 0; j < 4; j++) {
+                            IntVector n = q.lanewise(VectorOperators.LSHR, 16 * h + 4 * j).and(0xF).mul(scales);
+                            ((FloatVector) n.convert(VectorOperators.I2F, 0))
+                                    .intoArray(panel, at + PanelKernel.ROWS * panelElement(s, 2 * k + h, j));
+                        }
+                    }
+                }
+            }
+            Q4_0x8.scales(w, wb + W_D).intoArray(panel, at + side);
+            IntVector low = IntVector.fromMemorySegment(I8, w, wb + W_MINS, LE);
+            IntVector lo = low.and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES, LE)
+                    .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
+            IntVector hi = low.lanewise(VectorOperators.LSHR, 4).and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32, LE)
+                    .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
+            for (int s = 0; s < 8; s++) {
+                IntVector m = (s < 4 ? lo : hi).lanewise(VectorOperators.LSHR, 8 * (s & 3)).and(0xFF);
+                ((FloatVector) m.convert(VectorOperators.I2F, 0))
+                        .intoArray(panel, at + side + PanelKernel.ROWS * (1 + s));
+            }
+            Q4_0x8.scales(w, wb + W_DMIN).intoArray(panel, at + side + PanelKernel.ROWS * 9);
+        }
+    }
+
+    @Override
+    public void expandActivation(float[] x, int off, int cols, float[] out, int outOff) {
+        int step = PanelKernel.TOKENS;
+        int blocks = blocks(cols);
+        for (int b = 0; b < blocks; b++) {
+            int xo = off + b * QK;
+            int at = outOff + step * QK * b;
+            int side = outOff + step * (cols + PanelLayout.Q4_K.actSide() * b);
+            float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
+            out[side] = iscale == 0 ? 0 : 1 / iscale;
+            for (int s = 0; s < 8; s++) {
+                int sum = 0;
+                for (int l = 0; l < 8; l++) {
+                    for (int j = 0; j < 4; j++) {
+                        int q = iscale == 0 ? 0 : Q8_KActivation.quant(iscale, x[xo + SUB * s + 4 * l + j]);
+                        out[at + step * panelElement(s, l, j)] = q;
+                        sum += q;
+                    }
+                }
+                out[side + step * (1 + s)] = sum;
+            }
+        }
+    }
+
+    @Override
     public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
         for (int b = 0; b < blocks(cols); b++) {
             int xo = off + b * QK;

@@ -115,8 +115,8 @@ final class Q8_0x8 implements RepackedFormat {
     }
 
     @Override
-    public boolean expands() {
-        return true;
+    public PanelLayout panelLayout() {
+        return PanelLayout.BLOCKS_OF_32;
     }
 
     @Override
@@ -129,7 +129,7 @@ final class Q8_0x8 implements RepackedFormat {
         int blocks = blocks(cols);
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
-            int at = PanelKernel.PANEL_BLOCK * c + lane;
+            int at = PanelLayout.BLOCKS_OF_32.groupFloats() * c + lane;
             Q4_0x8.scales(w, wb + W_SCALES).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
             for (int k = 0; k < 8; k++) {
                 IntVector q = IntVector.fromMemorySegment(I8, w, wb + 32L * k, LE);

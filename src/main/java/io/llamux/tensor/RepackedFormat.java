@@ -44,16 +44,17 @@ public interface RepackedFormat {
     void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff);
 
     /**
-     * Whether prompts go through {@link PanelKernel}: the groups expanded to floats by
-     * {@link #expandGroup}, the activations by {@link #expandActivation}.
+     * How prompts go through {@link PanelKernel} (the groups expanded to floats by
+     * {@link #expandGroup}, the activations by {@link #expandActivation}), or null where they
+     * take {@link #matvec} token by token.
      */
-    default boolean expands() {
-        return false;
+    default PanelLayout panelLayout() {
+        return null;
     }
 
     /**
      * Writes the group at {@code wOff} into a {@link PanelKernel} panel, its rows at panel rows
-     * {@code lane..}: the quants as floats, the block scales beside them.
+     * {@code lane..}: the quants as floats, the scales beside them ({@link #panelLayout}).
      */
     default void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
         throw new UnsupportedOperationException(type() + " does not expand");

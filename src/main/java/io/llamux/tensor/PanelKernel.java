@@ -122,17 +122,17 @@ public final class PanelKernel {
             int gBase = g * layout.groupFloats();
             int dAt = gBase + blocks * BLOCK_FLOATS;
             int daAt = scales + TOKENS * layout.actSide() * g;
+            FloatVector s00 = zero;
+            FloatVector s01 = zero;
+            FloatVector s10 = zero;
+            FloatVector s11 = zero;
+            FloatVector s20 = zero;
+            FloatVector s21 = zero;
+            FloatVector s30 = zero;
+            FloatVector s31 = zero;
             for (int i = 0; i < blocks; i++) {
                 int base = gBase + BLOCK_FLOATS * i;
                 int xb = xq + TOKENS * (layout.groupElements() * g + QK * i);
-                FloatVector s00 = zero;
-                FloatVector s01 = zero;
-                FloatVector s10 = zero;
-                FloatVector s11 = zero;
-                FloatVector s20 = zero;
-                FloatVector s21 = zero;
-                FloatVector s30 = zero;
-                FloatVector s31 = zero;
                 for (int j = 0; j < QK; j++) {
                     int w = base + ROWS * j;
                     int a = xb + TOKENS * j;
@@ -151,13 +151,24 @@ public final class PanelKernel {
                     s30 = w0.fma(a3, s30);
                     s31 = w1.fma(a3, s31);
                 }
-                FloatVector d0 = FloatVector.fromArray(F8, panel, dAt);
-                FloatVector d1 = FloatVector.fromArray(F8, panel, dAt + 8);
-                int acc = sums + SUM_FLOATS * i;
-                addScaled(s00, s01, d0, d1, x[daAt], panel, acc);
-                addScaled(s10, s11, d0, d1, x[daAt + 1], panel, acc + ROWS);
-                addScaled(s20, s21, d0, d1, x[daAt + 2], panel, acc + 2 * ROWS);
-                addScaled(s30, s31, d0, d1, x[daAt + 3], panel, acc + 3 * ROWS);
+                // One sum per group (lanes 1) is scaled after its last block; ggml's lanes, each block.
+                if (layout.lanes() > 1 || i == blocks - 1) {
+                    FloatVector d0 = FloatVector.fromArray(F8, panel, dAt);
+                    FloatVector d1 = FloatVector.fromArray(F8, panel, dAt + 8);
+                    int acc = sums + SUM_FLOATS * (layout.lanes() > 1 ? i : 0);
+                    addScaled(s00, s01, d0, d1, x[daAt], panel, acc);
+                    addScaled(s10, s11, d0, d1, x[daAt + 1], panel, acc + ROWS);
+                    addScaled(s20, s21, d0, d1, x[daAt + 2], panel, acc + 2 * ROWS);
+                    addScaled(s30, s31, d0, d1, x[daAt + 3], panel, acc + 3 * ROWS);
+                    s00 = zero;
+                    s01 = zero;
+                    s10 = zero;
+                    s11 = zero;
+                    s20 = zero;
+                    s21 = zero;
+                    s30 = zero;
+                    s31 = zero;
+                }
             }
         }
     }

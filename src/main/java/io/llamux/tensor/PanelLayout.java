@@ -10,12 +10,16 @@ package io.llamux.tensor;
  * @param actSide       floats per group of an expanded activation vector after its quants: the
  *                      scale, and for Q4_K the eight sub-block sums of the quants
  * @param lanes         float sums per row and group kept apart until the end, in ggml's order
- *                      (Q4_K: ggml's eight lanes, blocks of 32 of the panel; else 1)
+ *                      (Q4_K: ggml's eight lanes, blocks of 32 of the panel); 1: one exact sum
+ *                      per group, scaled once (Q6_K's super-block, as its matrix-vector kernel)
  */
 public record PanelLayout(int groupElements, int panelSide, int actSide, int lanes) {
 
     /** Q4_0 and Q8_0: blocks of 32 and one scale each. */
     public static final PanelLayout BLOCKS_OF_32 = new PanelLayout(32, PanelKernel.ROWS, 1, 1);
+
+    /** Q6_K: super-blocks of 256, the 8-bit sub-block scales folded into the weights. */
+    public static final PanelLayout Q6_K = new PanelLayout(256, PanelKernel.ROWS, 1, 1);
 
     /** Q4_K: super-blocks of 256, sub-block scales folded into the weights, mins beside them. */
     public static final PanelLayout Q4_K = new PanelLayout(256, PanelKernel.ROWS * 10, 9, 8);

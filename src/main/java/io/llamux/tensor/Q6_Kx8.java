@@ -43,6 +43,7 @@ final class Q6_Kx8 implements RepackedFormat {
 
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -103,6 +104,49 @@ final class Q6_Kx8 implements RepackedFormat {
                     out[outOff + b * QK + 16 * s + e] = dl * Mem.i8(w, in + 128L * s + 16L * (e & 7) + 2 * row + (e >> 3));
                 }
             }
+        }
+    }
+
+    @Override
+    public PanelLayout panelLayout() {
+        return PanelLayout.Q6_K;
+    }
+
+    @Override
+    public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
+        int groupFloats = PanelLayout.Q6_K.groupFloats();
+        for (int b = 0; b < blocks(cols); b++) {
+            long wb = wOff + (long) b * W_BLOCK;
+            int at = groupFloats * b + lane;
+            for (int s = 0; s < 16; s++) {
+                IntVector scales = (IntVector) ByteVector.fromMemorySegment(B8, w, wb + W_SCALES + 8L * s, LE)
+                        .convertShape(VectorOperators.B2I, I8, 0);
+                for (int j = 0; j < 8; j++) {
+                    // Int lane r: row r's two bytes, elements 16s+j (low) and 16s+j+8 (high).
+                    IntVector pair = (IntVector) ShortVector.fromMemorySegment(S8, w, wb + 128L * s + 16L * j, LE)
+                            .convertShape(VectorOperators.S2I, I8, 0);
+                    IntVector lo = pair.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24);
+                    IntVector hi = pair.lanewise(VectorOperators.ASHR, 8);
+                    ((FloatVector) lo.mul(scales).convert(VectorOperators.I2F, 0))
+                            .intoArray(panel, at + PanelKernel.ROWS * (16 * s + j));
+                    ((FloatVector) hi.mul(scales).convert(VectorOperators.I2F, 0))
+                            .intoArray(panel, at + PanelKernel.ROWS * (16 * s + j + 8));
+                }
+            }
+            FloatVector.fromMemorySegment(F8, w, wb + W_D, LE).intoArray(panel, at + PanelKernel.ROWS * QK);
+        }
+    }
+
+    @Override
+    public void expandActivation(float[] x, int off, int cols, float[] out, int outOff) {
+        int step = PanelKernel.TOKENS;
+        for (int b = 0; b < blocks(cols); b++) {
+            int xo = off + b * QK;
+            float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
+            for (int e = 0; e < QK; e++) {
+                out[outOff + step * (QK * b + e)] = iscale == 0 ? 0 : Q8_KActivation.quant(iscale, x[xo + e]);
+            }
+            out[outOff + step * (cols + b)] = iscale == 0 ? 0 : 1 / iscale;
         }
     }
 

@@ -24,7 +24,8 @@ class PanelKernelTest {
 
     @ParameterizedTest
     @CsvSource({"Q4_0, 64, 16, 1", "Q4_0, 2048, 16, 7", "Q4_0, 5632, 16, 4", "Q8_0, 256, 16, 9",
-            "Q8_0, 2048, 8, 5", "Q8_0, 512, 16, 12", "Q4_K, 256, 16, 5", "Q4_K, 2048, 8, 4", "Q4_K, 5632, 16, 6"})
+            "Q8_0, 2048, 8, 5", "Q8_0, 512, 16, 12", "Q4_K, 256, 16, 5", "Q4_K, 2048, 8, 4", "Q4_K, 5632, 16, 6",
+            "Q6_K, 256, 16, 5", "Q6_K, 2048, 8, 4", "Q6_K, 5632, 16, 7"})
     void productsOfEveryTokenAndRow(GgmlType type, int n, int rows, int batch) {
         Random rnd = new Random(n * 7L + rows + batch);
         long rowBytes = type.bytesFor(n);
@@ -45,7 +46,7 @@ class PanelKernelTest {
      * must still be exact in float.
      */
     @ParameterizedTest
-    @CsvSource({"Q4_0, 0x00", "Q4_0, 0xFF", "Q8_0, 0x80", "Q8_0, 0x7F", "Q4_K, 0xFF", "Q4_K, 0x00"})
+    @CsvSource({"Q4_0, 0x00", "Q4_0, 0xFF", "Q8_0, 0x80", "Q8_0, 0x7F", "Q4_K, 0xFF", "Q4_K, 0x00", "Q6_K, 0xFF", "Q6_K, 0x00"})
     void extremeBlockSumsStayExact(GgmlType type, int fill) {
         int n = 512;
         int rows = 16;

@@ -151,15 +151,21 @@ public final class PanelKernel {
                     s30 = w0.fma(a3, s30);
                     s31 = w1.fma(a3, s31);
                 }
-                // One sum per group (lanes 1) is scaled after its last block; ggml's lanes, each block.
+                // One sum per group (lanes 1) is scaled after its last block; ggml's lanes, each
+                // block: acc = fma(d * da, sum, acc), as ggml. Written out: a call that C2 compiled
+                // on its own first is not inlined, and the vectors crossing it are then boxed.
                 if (layout.lanes() > 1 || i == blocks - 1) {
                     FloatVector d0 = FloatVector.fromArray(F8, panel, dAt);
                     FloatVector d1 = FloatVector.fromArray(F8, panel, dAt + 8);
                     int acc = sums + SUM_FLOATS * (layout.lanes() > 1 ? i : 0);
-                    addScaled(s00, s01, d0, d1, x[daAt], panel, acc);
-                    addScaled(s10, s11, d0, d1, x[daAt + 1], panel, acc + ROWS);
-                    addScaled(s20, s21, d0, d1, x[daAt + 2], panel, acc + 2 * ROWS);
-                    addScaled(s30, s31, d0, d1, x[daAt + 3], panel, acc + 3 * ROWS);
+                    s00.fma(d0.mul(x[daAt]), FloatVector.fromArray(F8, panel, acc)).intoArray(panel, acc);
+                    s01.fma(d1.mul(x[daAt]), FloatVector.fromArray(F8, panel, acc + 8)).intoArray(panel, acc + 8);
+                    s10.fma(d0.mul(x[daAt + 1]), FloatVector.fromArray(F8, panel, acc + ROWS)).intoArray(panel, acc + ROWS);
+                    s11.fma(d1.mul(x[daAt + 1]), FloatVector.fromArray(F8, panel, acc + ROWS + 8)).intoArray(panel, acc + ROWS + 8);
+                    s20.fma(d0.mul(x[daAt + 2]), FloatVector.fromArray(F8, panel, acc + 2 * ROWS)).intoArray(panel, acc + 2 * ROWS);
+                    s21.fma(d1.mul(x[daAt + 2]), FloatVector.fromArray(F8, panel, acc + 2 * ROWS + 8)).intoArray(panel, acc + 2 * ROWS + 8);
+                    s30.fma(d0.mul(x[daAt + 3]), FloatVector.fromArray(F8, panel, acc + 3 * ROWS)).intoArray(panel, acc + 3 * ROWS);
+                    s31.fma(d1.mul(x[daAt + 3]), FloatVector.fromArray(F8, panel, acc + 3 * ROWS + 8)).intoArray(panel, acc + 3 * ROWS + 8);
                     s00 = zero;
                     s01 = zero;
                     s10 = zero;
@@ -171,13 +177,6 @@ public final class PanelKernel {
                 }
             }
         }
-    }
-
-    /** ggml's acc = fma(d * da, sum, acc), for both halves of a token's sixteen rows. */
-    private static void addScaled(FloatVector s0, FloatVector s1, FloatVector d0, FloatVector d1, float da,
-                                  float[] panel, int acc) {
-        s0.fma(d0.mul(da), FloatVector.fromArray(F8, panel, acc)).intoArray(panel, acc);
-        s1.fma(d1.mul(da), FloatVector.fromArray(F8, panel, acc + 8)).intoArray(panel, acc + 8);
     }
 
     /**

@@ -193,10 +193,50 @@ public final class KvCache {
      * the accumulator kept in half precision as llama.cpp's flash attention keeps it (VKQ16).
      */
     void accumulateValueHalf(int layer, int t, int elem, int hd, float w, float[] acc) {
-        // Each lane is independent: FMA the whole head in float, then round it, is the same
-        // as rounding after each element's FMA.
-        accumulateValue(layer, t, elem, hd, w, acc);
-        scaleHalf(acc, hd, 1f);
+        if (vType != Type.F16) {
+            // Each lane is independent: FMA the whole head in float, then round it, is the same
+            // as rounding after each element's FMA.
+            accumulateValue(layer, t, elem, hd, w, acc);
+            scaleHalf(acc, hd, 1f);
+            return;
+        }
+        // The same, in one pass over the accumulator (scaleHalf's rounding, written out).
+        MemorySegment vs = values[layer];
+        long base = valueOffset(t, elem);
+        int bound = hd & ~7;
+        FloatVector pv = FloatVector.broadcast(F8, w);
+        int d = 0;
+        for (; d < bound; d += 8) {
+            FloatVector x = f16x8(vs, base + 2L * d).fma(pv, FloatVector.fromArray(F8, acc, d));
+            FloatVector c = x.mul(8193f);
+            FloatVector normal = c.sub(c.sub(x));
+            FloatVector tiny = x.add(0.75f).sub(0.75f);
+            normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL)).intoArray(acc, d);
+        }
+        for (; d < hd; d++) {
+            float x = Math.fma(Float.float16ToFloat(vs.get(HALF, base + 2L * d)), w, acc[d]);
+            acc[d] = Float.float16ToFloat(Float.floatToFloat16(x));
+        }
+    }
+
+    /**
+     * {@link #accumulateValueHalf} of a value row already widened to {@code v[0..hd)}: the same
+     * bits, for several queries that share the row.
+     */
+    static void accumulateHalf(float[] v, float w, float[] acc, int hd) {
+        int bound = hd & ~7;
+        FloatVector pv = FloatVector.broadcast(F8, w);
+        int d = 0;
+        for (; d < bound; d += 8) {
+            FloatVector x = FloatVector.fromArray(F8, v, d).fma(pv, FloatVector.fromArray(F8, acc, d));
+            FloatVector c = x.mul(8193f);
+            FloatVector normal = c.sub(c.sub(x));
+            FloatVector tiny = x.add(0.75f).sub(0.75f);
+            normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL)).intoArray(acc, d);
+        }
+        for (; d < hd; d++) {
+            acc[d] = Float.float16ToFloat(Float.floatToFloat16(Math.fma(v[d], w, acc[d])));
+        }
     }
 
     private static final float HALF_MIN_NORMAL = 0x1p-14f;

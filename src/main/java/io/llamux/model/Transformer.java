@@ -1,5 +1,6 @@
 package io.llamux.model;
 
+import io.llamux.tensor.HalfKeys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -221,24 +222,37 @@ public final class Transformer {
      */
     static final int KV_PAD = 32;
 
+    /** Prompts' flash attention by blocks of queries ({@code flashAttendBlock}); tests compare it with one query at a time. */
+    static boolean queryBlocks = true;
+
     private final class AttentionTask implements WorkerPool.RangeTask {
         private final float[][] scores;
         private final float[][] laneAcc;
         /** Per worker: one query head in the key type's partner format (F16, Q8_0 caches). */
         private final MemorySegment[] queryHead;
+        /** Per worker: an F16 cache's query head, rounded to halves and widened. */
+        private final float[][] queryFloats;
         private final float scale = 1f / (float) Math.sqrt(c.headDim());
         /** An F32 cache: llama.cpp's non-flash arithmetic, as the goldens were made; otherwise flash attention. */
         private final boolean exact = cache.keyType() == KvCache.Type.F32 && cache.valueType() == KvCache.Type.F32;
         /** An F16 value cache: flash attention's accumulator is in half precision too (VKQ16). */
         private final boolean halfAcc = cache.valueType() == KvCache.Type.F16;
+        private final QueryBlock[] blocks;
         private int layer;
         private int pos;
+        private int n;
         private boolean single;
+        private boolean blocked;
 
         AttentionTask(int threads, int contextSize) {
             scores = new float[threads][KV_PAD * ((contextSize + KV_PAD - 1) / KV_PAD)];
             laneAcc = new float[threads][(exact ? 32 : 1) * c.headDim()];
             queryHead = new MemorySegment[threads];
+            queryFloats = new float[threads][c.headDim()];
+            blocks = new QueryBlock[exact ? 0 : threads];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = new QueryBlock(c.headDim(), cache.queryFormat.rowBytes(c.headDim()));
+            }
             if (!exact) {
                 Arena arena = Arena.ofAuto();
                 for (int i = 0; i < threads; i++) {
@@ -250,12 +264,22 @@ public final class Transformer {
         void attend(int layer, int n, int pos) {
             this.layer = layer;
             this.pos = pos;
+            this.n = n;
             this.single = n == 1;
-            pool.run(n * c.heads(), this, (long) n * c.heads() * (pos + n) * c.headDim() * 2);
+            this.blocked = !exact && !single && queryBlocks;
+            int items = blocked ? (n + QueryBlock.QUERIES - 1) / QueryBlock.QUERIES * c.heads() : n * c.heads();
+            pool.run(items, this, (long) n * c.heads() * (pos + n) * c.headDim() * 2);
         }
 
         @Override
         public void run(int from, int to, int worker) {
+            if (blocked) {
+                for (int item = from; item < to; item++) {
+                    int b0 = item / c.heads() * QueryBlock.QUERIES;
+                    flashAttendBlock(b0, Math.min(QueryBlock.QUERIES, n - b0), item % c.heads(), blocks[worker]);
+                }
+                return;
+            }
             float[] s = scores[worker];
             float[] acc = laneAcc[worker];
             MemorySegment qh = queryHead[worker];
@@ -270,7 +294,7 @@ public final class Transformer {
                 int kvOff = (h / group) * hd;
                 int len = pos + b + 1; // causal: this token sees itself and everything before
                 if (!exact) {
-                    flashAttend(keys, qh, qOff, kvOff, hd, len, acc);
+                    flashAttend(keys, qh, queryFloats[worker], qOff, kvOff, hd, len, acc);
                     continue;
                 }
                 for (int t = 0; t < len; t++) {
@@ -294,14 +318,22 @@ public final class Transformer {
          * sum) with the values accumulated in float, divided by the sum at the end. One pass
          * over the cache; nothing sized by the context.
          */
-        private void flashAttend(MemorySegment keys, MemorySegment qh, int qOff, int kvOff, int hd, int len,
-                                 float[] acc) {
-            cache.queryFormat.quantize(q, qOff, hd, qh, 0);
+        private void flashAttend(MemorySegment keys, MemorySegment qh, float[] qf, int qOff, int kvOff, int hd,
+                                 int len, float[] acc) {
+            // An F16 cache's query is rounded to halves once and kept widened (HalfKeys: the same
+            // bits as widening its halves for every position).
+            boolean halfKeys = cache.keyType() == KvCache.Type.F16;
+            if (halfKeys) {
+                HalfKeys.roundToHalves(q, qOff, hd, qf);
+            } else {
+                cache.queryFormat.quantize(q, qOff, hd, qh, 0);
+            }
             Arrays.fill(acc, 0, hd, 0f);
             float max = Float.NEGATIVE_INFINITY;
             float sum = 0f;
             for (int t = 0; t < len; t++) {
-                float s = cache.keyDot.dot(keys, cache.keyOffset(t, kvOff), qh, 0, hd) * scale;
+                float s = (halfKeys ? HalfKeys.dot(keys, cache.keyOffset(t, kvOff), qf, hd)
+                        : cache.keyDot.dot(keys, cache.keyOffset(t, kvOff), qh, 0, hd)) * scale;
                 float ms = 1f;
                 float vs = 1f;
                 if (s > max) {
@@ -326,6 +358,73 @@ public final class Transformer {
             float inv = sum == 0f ? 0f : 1f / sum;
             for (int d = 0; d < hd; d++) {
                 att[qOff + d] = acc[d] * inv;
+            }
+        }
+
+        /**
+         * {@link #flashAttend} for up to {@link QueryBlock#QUERIES} consecutive tokens of one
+         * head at once: each position's key and value rows are widened once for all of them (an
+         * F16 cache), and every query's arithmetic is {@code flashAttend}'s, in its order, so the
+         * bits are the same.
+         */
+        private void flashAttendBlock(int b0, int nq, int h, QueryBlock qb) {
+            int hd = c.headDim();
+            int kvOff = (h / (c.heads() / c.kvHeads())) * hd;
+            MemorySegment keys = cache.keys(layer);
+            MemorySegment values = cache.values(layer);
+            boolean halfKeys = cache.keyType() == KvCache.Type.F16;
+            for (int i = 0; i < nq; i++) {
+                int qOff = (b0 + i) * c.qDim() + h * hd;
+                if (halfKeys) {
+                    HalfKeys.roundToHalves(q, qOff, hd, qb.query[i]);
+                } else {
+                    cache.queryFormat.quantize(q, qOff, hd, qb.queryHead[i], 0);
+                }
+                Arrays.fill(qb.acc[i], 0, hd, 0f);
+                qb.max[i] = Float.NEGATIVE_INFINITY;
+                qb.sum[i] = 0f;
+            }
+            int seen = pos + b0; // query i sees positions t <= seen + i
+            for (int t = 0; t < seen + nq; t++) {
+                long ko = cache.keyOffset(t, kvOff);
+                if (halfKeys) {
+                    QueryBlock.HALF.dequantize(keys, ko, qb.key, 0, hd);
+                }
+                if (halfAcc) {
+                    QueryBlock.HALF.dequantize(values, cache.valueOffset(t, kvOff), qb.value, 0, hd);
+                }
+                for (int i = Math.max(0, t - seen); i < nq; i++) {
+                    float s = (halfKeys ? HalfKeys.dotWidened(qb.key, qb.query[i], hd)
+                            : cache.keyDot.dot(keys, ko, qb.queryHead[i], 0, hd)) * scale;
+                    float[] acc = qb.acc[i];
+                    float ms = 1f;
+                    float vs = 1f;
+                    if (s > qb.max[i]) {
+                        float old = qb.max[i];
+                        qb.max[i] = s;
+                        ms = (float) Math.exp(old - s);
+                        if (halfAcc) {
+                            KvCache.scaleHalf(acc, hd, ms);
+                        } else {
+                            VectorMath.scale(acc, hd, ms);
+                        }
+                    } else {
+                        vs = (float) Math.exp(s - qb.max[i]);
+                    }
+                    if (halfAcc) {
+                        KvCache.accumulateHalf(qb.value, vs, acc, hd);
+                    } else {
+                        cache.accumulateValue(layer, t, kvOff, hd, vs, acc);
+                    }
+                    qb.sum[i] = Math.fma(qb.sum[i], ms, vs);
+                }
+            }
+            for (int i = 0; i < nq; i++) {
+                int qOff = (b0 + i) * c.qDim() + h * hd;
+                float inv = qb.sum[i] == 0f ? 0f : 1f / qb.sum[i];
+                for (int d = 0; d < hd; d++) {
+                    att[qOff + d] = qb.acc[i][d] * inv;
+                }
             }
         }
 

@@ -34,6 +34,69 @@ class KvCacheTest {
         }
     }
 
+    /**
+     * Flash attention's F16 value step in one pass is the old two (FMA the head in float, then
+     * round every lane to a half) bit for bit, whatever the magnitudes (subnormal halves too)
+     * and for a head length with a tail past the vectors.
+     */
+    @Test
+    void oneValueStepInOnePassIsTheTwoPassStep() {
+        Random rnd = new Random(5);
+        for (int hd : new int[]{64, 12}) {
+            KvCache cache = new KvCache(1, 16, hd, hd, KvCache.Type.F16, KvCache.Type.F16);
+            float[] v = new float[16 * hd];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) ((rnd.nextBoolean() ? 1 : -1) * Math.pow(2, rnd.nextDouble() * 30 - 22));
+            }
+            cache.store(0, 0, 16, new float[16 * hd], v);
+            float[] onePass = new float[hd];
+            float[] twoPass = new float[hd];
+            for (int t = 0; t < 16; t++) {
+                float w = (float) Math.exp(-rnd.nextDouble() * 4);
+                cache.accumulateValueHalf(0, t, 0, hd, w, onePass);
+                cache.accumulateValue(0, t, 0, hd, w, twoPass);
+                KvCache.scaleHalf(twoPass, hd, 1f);
+                for (int d = 0; d < hd; d++) {
+                    assertEquals(Float.floatToIntBits(twoPass[d]), Float.floatToIntBits(onePass[d]),
+                            "head length " + hd + ", position " + t + ", element " + d);
+                }
+            }
+        }
+    }
+
+    /**
+     * A prompt's flash attention by blocks of queries (each position's rows widened once for
+     * several tokens) gives the logits of one query at a time bit for bit, for F16 and Q8_0
+     * caches, with a prompt that is not a whole number of blocks and a second batch that
+     * starts past position 0.
+     */
+    @Test
+    void queryBlocksGiveTheBitsOfOneQueryAtATime() throws Exception {
+        Shared.require(MODELS);
+        try (GgufFile f = GgufFile.open(MODELS.resolve("synthetic-F32.gguf"))) {
+            for (KvCache.Type type : new KvCache.Type[]{KvCache.Type.F16, KvCache.Type.Q8_0}) {
+                float[] blocks = twoBatches(f, type, true);
+                float[] single = twoBatches(f, type, false);
+                for (int i = 0; i < single.length; i++) {
+                    assertEquals(Float.floatToIntBits(single[i]), Float.floatToIntBits(blocks[i]), type + " logit " + i);
+                }
+            }
+        }
+    }
+
+    private static float[] twoBatches(GgufFile f, KvCache.Type type, boolean queryBlocks) {
+        int[] prompt = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 20, 30, 40, 50, 60};
+        boolean before = Transformer.queryBlocks;
+        Transformer.queryBlocks = queryBlocks;
+        try (WorkerPool pool = new WorkerPool(2)) {
+            Transformer t = new Transformer(ModelWeights.load(f, new LinearFactory(16)), pool, 64, 16, type, type);
+            t.forward(prompt, 0, 11, 0, false);
+            return t.forward(prompt, 11, prompt.length - 11, 11, true).clone();
+        } finally {
+            Transformer.queryBlocks = before;
+        }
+    }
+
     @Test
     void cacheTypesAreSpelledAsLlamaCppSpellsThem() {
         assertEquals(KvCache.Type.Q8_0, KvCache.Type.parse("q8_0"));

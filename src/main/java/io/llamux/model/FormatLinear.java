@@ -29,6 +29,16 @@ final class FormatLinear extends Linear {
         }
     }
 
+    @Override
+    protected boolean sharesPrepared(Linear other) {
+        return other instanceof FormatLinear f && f.acts == acts;
+    }
+
+    @Override
+    protected void adoptPrepared(int batch) {
+        // The shared buffer already holds this input, converted by the weight before.
+    }
+
     /**
      * One token goes through ggml's vec_dot order; a batch through the order llama.cpp's
      * batched matmul (tinyBLAS) uses, which differs for F16/BF16 and which tinyBLAS only takes

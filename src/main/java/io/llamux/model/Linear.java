@@ -68,16 +68,88 @@ public abstract class Linear {
     /** As {@link #matmul(float[], int, float[], WorkerPool)}, writing from {@code y[yOff]}. */
     public final void matmul(float[] x, int batch, float[] y, int yOff, WorkerPool pool) {
         prepare(x, batch);
-        split(batch, y, yOff, pool);
+        pool.run(items(batch), task(batch, y, yOff), work(batch));
     }
 
-    /** Shares the rows of one matmul out over the pool's threads ({@link #computeRows} each). */
-    protected void split(int batch, float[] y, int yOff, WorkerPool pool) {
+    private long work(int batch) {
+        return (long) rows * cols * batch;
+    }
+
+    /** Work items a matmul of {@code batch} vectors is shared out in: rows, unless a subclass groups them. */
+    protected int items(int batch) {
+        return rows;
+    }
+
+    /** The task that computes items {@code [from, to)} of a matmul ({@link #computeRows} here). */
+    protected WorkerPool.RangeTask task(int batch, float[] y, int yOff) {
         task.batch = batch;
         task.y = y;
         task.yOff = yOff;
-        pool.run(rows, task, (long) rows * cols * batch);
-        task.y = null;
+        return task;
+    }
+
+    /**
+     * Whether this weight's prepared activations are those {@code other} prepares from the same
+     * input (same buffer, same conversion), so that after {@code other.prepare} this one needs
+     * only {@link #adoptPrepared}.
+     */
+    protected boolean sharesPrepared(Linear other) {
+        return false;
+    }
+
+    /** Takes the prepared activations {@link #sharesPrepared} said another weight left. */
+    protected void adoptPrepared(int batch) {
+        throw new UnsupportedOperationException(name);
+    }
+
+    /**
+     * Matmuls of one input by several weights (Q, K and V; gate and up) as one job for the pool:
+     * the input is converted once where the weights share a conversion, and the threads wait
+     * for each other once, not once per weight. Reusable, allocates nothing per call.
+     */
+    public static final class Fused implements WorkerPool.RangeTask {
+        private final Linear[] linears;
+        private final boolean[] shared;
+        private final WorkerPool.RangeTask[] tasks;
+        private final int[] start;
+
+        public Fused(Linear... linears) {
+            this.linears = linears.clone();
+            this.shared = new boolean[linears.length];
+            for (int i = 1; i < linears.length; i++) {
+                shared[i] = linears[i].sharesPrepared(linears[i - 1]) && linears[i].cols == linears[0].cols;
+            }
+            this.tasks = new WorkerPool.RangeTask[linears.length];
+            this.start = new int[linears.length + 1];
+        }
+
+        /** {@code y0 = W0 x}, {@code y1 = W1 x}, and {@code y2 = W2 x} where there is a third weight. */
+        public void matmul(float[] x, int batch, float[] y0, float[] y1, float[] y2, WorkerPool pool) {
+            long work = 0;
+            for (int i = 0; i < linears.length; i++) {
+                Linear l = linears[i];
+                if (shared[i]) {
+                    l.adoptPrepared(batch);
+                } else {
+                    l.prepare(x, batch);
+                }
+                tasks[i] = l.task(batch, i == 0 ? y0 : i == 1 ? y1 : y2, 0);
+                start[i + 1] = start[i] + l.items(batch);
+                work += l.work(batch);
+            }
+            pool.run(start[linears.length], this, work);
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            for (int i = 0; i < linears.length; i++) {
+                int lo = Math.max(from, start[i]);
+                int hi = Math.min(to, start[i + 1]);
+                if (lo < hi) {
+                    tasks[i].run(lo - start[i], hi - start[i], worker);
+                }
+            }
+        }
     }
 
     /** Writes row {@code r} as floats to {@code dst[off..off+cols)} (embedding lookup). */

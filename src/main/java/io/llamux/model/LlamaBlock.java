@@ -67,6 +67,9 @@ final class LlamaBlock implements Block {
     /** The feed-forward's gate and up projections of the batch. */
     private final float[] hb;
     private final float[] hb2;
+    /** Per layer: Q, K and V of one input as one job for the pool; gate and up likewise. */
+    private final Linear.Fused[] qkv;
+    private final Linear.Fused[] gateUp;
 
     private LlamaBlock(ModelConfig c, Weights w, RopeScaling scaling, BatchBuffers s) {
         this.c = c;
@@ -82,6 +85,12 @@ final class LlamaBlock implements Block {
         this.att = s.att();
         this.hb = new float[s.maxBatch() * c.ffnDim()];
         this.hb2 = new float[s.maxBatch() * c.ffnDim()];
+        this.qkv = new Linear.Fused[layers.length];
+        this.gateUp = new Linear.Fused[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            qkv[l] = new Linear.Fused(layers[l].wq(), layers[l].wk(), layers[l].wv());
+            gateUp[l] = new Linear.Fused(layers[l].gate(), layers[l].up());
+        }
     }
 
     @Override
@@ -96,9 +105,7 @@ final class LlamaBlock implements Block {
         for (int b = 0; b < n; b++) {
             VectorMath.rmsNorm(xb, b * dim, x, b * dim, layer.attnNorm(), dim, c.rmsEps());
         }
-        layer.wq().matmul(xb, n, q, pool);
-        layer.wk().matmul(xb, n, k, pool);
-        layer.wv().matmul(xb, n, v, pool);
+        qkv[l].matmul(xb, n, q, k, v, pool);
         VectorMath.addBias(q, layer.bq(), n);
         VectorMath.addBias(k, layer.bk(), n);
         VectorMath.addBias(v, layer.bv(), n);
@@ -118,8 +125,7 @@ final class LlamaBlock implements Block {
         for (int b = 0; b < n; b++) {
             VectorMath.rmsNorm(xb, b * dim, x, b * dim, layer.ffnNorm(), dim, c.rmsEps());
         }
-        layer.gate().matmul(xb, n, hb, pool);
-        layer.up().matmul(xb, n, hb2, pool);
+        gateUp[l].matmul(xb, n, hb, hb2, null, pool);
         for (int b = 0; b < n; b++) {
             GgmlMath.swiglu(hb, hb2, b * c.ffnDim(), c.ffnDim());
         }

@@ -133,21 +133,35 @@ final class RepackedLinear extends Linear {
     }
 
     @Override
-    protected void split(int batch, float[] y, int yOff, WorkerPool pool) {
+    protected int items(int batch) {
+        return panels(batch) ? (rows + PanelKernel.ROWS - 1) / PanelKernel.ROWS : rows / groupRows;
+    }
+
+    @Override
+    protected WorkerPool.RangeTask task(int batch, float[] y, int yOff) {
         if (panels(batch)) {
             panelTask.batch = batch;
             panelTask.y = y;
             panelTask.yOff = yOff;
-            int panels = (rows + PanelKernel.ROWS - 1) / PanelKernel.ROWS;
-            pool.run(panels, panelTask, (long) rows * cols * batch);
-            panelTask.y = null;
-            return;
+            return panelTask;
         }
         task.batch = batch;
         task.y = y;
         task.yOff = yOff;
-        pool.run(rows / groupRows, task, (long) rows * cols * batch);
-        task.y = null;
+        return task;
+    }
+
+    @Override
+    protected boolean sharesPrepared(Linear other) {
+        return other instanceof RepackedLinear r && r.format == format && r.acts == acts && r.expanded == expanded
+                && r.cols == cols;
+    }
+
+    @Override
+    protected void adoptPrepared(int batch) {
+        if (panels(batch)) {
+            xq = expanded.forBatch(batch);
+        }
     }
 
     private final class Task implements WorkerPool.RangeTask {

@@ -117,7 +117,7 @@ public abstract class Linear {
             this.linears = linears.clone();
             this.shared = new boolean[linears.length];
             for (int i = 1; i < linears.length; i++) {
-                shared[i] = linears[i].sharesPrepared(linears[i - 1]) && linears[i].cols == linears[0].cols;
+                shared[i] = linears[i].sharesPrepared(linears[i - 1]);
             }
             this.tasks = new WorkerPool.RangeTask[linears.length];
             this.start = new int[linears.length + 1];

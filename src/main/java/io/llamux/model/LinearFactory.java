@@ -21,7 +21,7 @@ public final class LinearFactory {
     private final WorkerPool pool;
     private final Arena arena;
     private final Map<String, Activations> buffers = new HashMap<>();
-    private final Map<String, MemorySegment> repackedBuffers = new HashMap<>();
+    private final Map<String, int[]> repackedBuffers = new HashMap<>();
     private final Map<String, ExpandedActivations> expandedBuffers = new HashMap<>();
 
     public LinearFactory(int maxBatch) {
@@ -60,8 +60,8 @@ public final class LinearFactory {
         RepackedFormat r = WeightFormats.repacked(t.type());
         int rows = Math.toIntExact(t.rows());
         if (r != null && RepackedLinear.fits(r, rows)) {
-            MemorySegment acts = repackedBuffers.computeIfAbsent(r.type() + "/" + cols,
-                    k -> arena.allocate(RepackedLinear.activationBytes(r, cols, maxBatch), 64));
+            int[] acts = repackedBuffers.computeIfAbsent(r.type() + "/" + cols,
+                    k -> new int[RepackedLinear.activationInts(r, cols, maxBatch)]);
             ExpandedActivations expanded = expandedBuffers.computeIfAbsent(r.type() + "/" + cols,
                     k -> new ExpandedActivations(r.panelLayout(), cols, maxBatch));
             return new RepackedLinear(t, data, r, acts, expanded, pool, arena);

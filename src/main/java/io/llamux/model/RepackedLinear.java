@@ -28,8 +28,8 @@ final class RepackedLinear extends Linear {
     private final int groupRows;
     private final MemorySegment packed;
     private final long groupBytes;
-    private final MemorySegment acts;
-    private final long actStride;
+    private final int[] acts;
+    private final int actStride;
     private final int tokenTile;
     private final Task task = new Task();
     private final PanelTask panelTask = new PanelTask();
@@ -42,7 +42,7 @@ final class RepackedLinear extends Linear {
      * in turn). A writable {@code data} is rewritten (see GgufFile.parseOwnCopy), else the
      * layout is allocated in {@code arena}.
      */
-    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, MemorySegment acts,
+    RepackedLinear(TensorInfo t, MemorySegment data, RepackedFormat format, int[] acts,
                    ExpandedActivations expanded, WorkerPool pool, Arena arena) {
         super(t, MemorySegment.NULL);
         this.format = format;
@@ -55,7 +55,7 @@ final class RepackedLinear extends Linear {
         this.acts = acts;
         this.expanded = expanded;
         this.layout = format.panelLayout();
-        this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / actStride));
+        this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / (4L * actStride)));
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
         WorkerPool.RangeTask repack = (from, to, worker) -> {
@@ -83,16 +83,16 @@ final class RepackedLinear extends Linear {
         }
     }
 
-    /** Bytes from one token's prepared activations to the next's: cache-line aligned. */
-    private static long activationStride(RepackedFormat format, int cols) {
-        return (format.activationBytes(cols) + 63) & -64L;
+    /** Ints from one token's prepared activations to the next's: a whole number of cache lines. */
+    private static int activationStride(RepackedFormat format, int cols) {
+        return (format.activationInts(cols) + 15) & -16;
     }
 
     /**
-     * Bytes of prepared activations for batches of up to {@code maxBatch} vectors of {@code cols}:
+     * Ints of prepared activations for batches of up to {@code maxBatch} vectors of {@code cols}:
      * those of the batches that do not go through panels.
      */
-    static long activationBytes(RepackedFormat format, int cols, int maxBatch) {
+    static int activationInts(RepackedFormat format, int cols, int maxBatch) {
         int batch = format.panelLayout() != null ? Math.min(maxBatch, PANEL_MIN_BATCH - 1) : maxBatch;
         return Math.multiplyExact(activationStride(format, cols), Math.max(1, batch));
     }

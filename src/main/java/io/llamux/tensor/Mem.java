@@ -70,16 +70,4 @@ final class Mem {
                     + " blocks of " + type.blockSize);
         }
     }
-
-    /**
-     * Writes {@code v} into the eight ints at {@code off}: an activation pair as the repacked
-     * kernels load it, one vector broadcast from memory. Scalar stores: a vector made in a
-     * loop of scalar work is only as free as C2's escape analysis of that loop.
-     */
-    static void putBroadcast(MemorySegment s, long off, int v) {
-        long pair = (v & 0xFFFF_FFFFL) | ((long) v << 32);
-        for (int i = 0; i < 4; i++) {
-            s.set(ValueLayout.JAVA_LONG_UNALIGNED, off + 8L * i, pair);
-        }
-    }
 }

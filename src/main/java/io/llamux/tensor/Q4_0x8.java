@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 weights of eight rows interleaved block by block, so that one 16-lane short multiply
- * serves all eight rows, with Q8_0 activations held as int16 pairs that are loaded already
- * broadcast to them. A group is sixteen rows, two such octets, so that each activation vector
- * loaded serves both.
+ * serves all eight rows, with Q8_0 activations held as int16 pairs that are broadcast to them
+ * as they are loaded. A group is sixteen rows, two such octets, so that each activation
+ * vector loaded serves both.
  *
  * <p>A group of sixteen rows is, for each block column c (32 weights of every row), octet o
  * (rows 8o..8o+7) at 288c+144o:
@@ -23,19 +23,20 @@ import jdk.incubator.vector.VectorSpecies;
  *   +128     f16 d[8]      row r's block scale
  * </pre>
  * so a group takes exactly the bytes of its sixteen rows in the file, and can be repacked
- * where it lies. A prepared activation vector of B blocks is, in bytes:
+ * where it lies. A prepared activation vector of B blocks is, in ints:
  * <pre>
- *   512c+32m      8 x i32   m = 4k+j &lt; 16: elements 8k+j (low half) and 8k+4+j (high half) as
- *                           int16, the pair repeated in all eight int lanes
- *   512B+64c      8 x f32   the Q8_0 scale (the f16-rounded value llama.cpp multiplies by)
- *   512B+64c+32   8 x i32   8 * the sum of the block's quants: the nibbles' +8 bias, taken out at once
+ *   16c+m      m = 4k+j &lt; 16: elements 8k+j (low half) and 8k+4+j (high half) as int16
+ *   16B+2c     the Q8_0 scale (the f16-rounded value llama.cpp multiplies by), as float bits
+ *   16B+2c+1   8 * the sum of the block's quants: the nibbles' +8 bias, taken out at once
  * </pre>
  * Pair m puts element 8k+4h+j in short lane 2r+h of every row r, against that row's nibble j
  * of vector k. Each short lane adds 16 products nibble*quant, at most 16 * 15 * 127 = 30480 in
  * magnitude, so int16 holds them exactly; a row's two lanes are then added as ints, and its
- * block sums are added in block order. The pairs are stored broadcast (eight times the bytes,
- * 16 KiB per 1,024 elements, which stays in L2) because C2 emits a broadcast of an int it
- * loaded as three instructions, and a load can be folded into the multiply.
+ * block sums are added in block order. Each pair is one {@code vpbroadcastd} from memory (C2
+ * folds the array load into it). The activations were once stored already broadcast, eight
+ * times these bytes, to load them as whole vectors: their reads through L1 then outnumbered the
+ * weights' two to one, and from memory (a matrix far larger than the caches) a thread streamed
+ * 9.4 GB/s of weights; compact, 21 GB/s (Zen 5, one thread, 2048 columns).
  *
  * <p>The eight f16 scales of a block are widened by shifting their bits into a float's place
  * with no exponent rebias, which gives each scale times 2^-112 exactly (f16 subnormals become
@@ -52,8 +53,8 @@ final class Q4_0x8 implements RepackedFormat {
     static final int OCTET_BYTES = 144;
     static final int W_BLOCK = 2 * OCTET_BYTES;
     static final int W_SCALES = 128;
-    static final int A_PAIRS = 512;
-    static final int A_SIDE = 64;
+    static final int A_PAIRS = 16;
+    static final int A_SIDE = 2;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
@@ -82,8 +83,8 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     @Override
-    public long activationBytes(int cols) {
-        return (long) blocks(cols) * (A_PAIRS + A_SIDE);
+    public int activationInts(int cols) {
+        return blocks(cols) * (A_PAIRS + A_SIDE);
     }
 
     /** Element of a block held by short lane {@code lane}, nibble {@code j}, of vector {@code k}. */
@@ -202,12 +203,12 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
+    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
         int blocks = blocks(cols);
-        long side = dstOff + (long) blocks * A_PAIRS;
+        int side = dstOff + blocks * A_PAIRS;
         for (int c = 0; c < blocks; c++) {
             int xo = off + c * Q4_0Format.QK;
-            long at = dstOff + (long) c * A_PAIRS;
+            int at = dstOff + c * A_PAIRS;
             float amax = Q8_0Activation.amax(x, xo);
             float id = Q8_0Activation.inverseScale(amax);
             int sum = 0;
@@ -215,11 +216,11 @@ final class Q4_0x8 implements RepackedFormat {
                 int e = pairElement(m);
                 int lo = Q8_0Activation.quant(id, x[xo + e]);
                 int hi = Q8_0Activation.quant(id, x[xo + e + 4]);
-                Mem.putBroadcast(dst, at + 32L * m, (lo & 0xFFFF) | (hi << 16));
+                dst[at + m] = (lo & 0xFFFF) | (hi << 16);
                 sum += lo + hi;
             }
-            Mem.putBroadcast(dst, side + A_SIDE * c, Float.floatToRawIntBits(Q8_0Activation.storedScale(amax)));
-            Mem.putBroadcast(dst, side + A_SIDE * c + 32, 8 * sum);
+            dst[side + A_SIDE * c] = Float.floatToRawIntBits(Q8_0Activation.storedScale(amax));
+            dst[side + A_SIDE * c + 1] = 8 * sum;
         }
     }
 
@@ -233,67 +234,103 @@ final class Q4_0x8 implements RepackedFormat {
     private static final int NIBBLES = 0x000F_000F;
 
     @Override
-    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
-        long side = actOff + (long) blocks * A_PAIRS;
+        int side = actOff + blocks * A_PAIRS;
         FloatVector acc = FloatVector.zero(F8);
+        // Constant vectors made once: each .and(int) would inline a broadcast of its own, and the
+        // loop body's size at parse time is what C2's inlining budget counts (see above).
+        IntVector nibbles = IntVector.broadcast(I8, NIBBLES);
+        IntVector halfBits = IntVector.broadcast(I8, 0x8FFF_E000);
         FloatVector acc2 = FloatVector.zero(F8);
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
             long wb2 = wb + OCTET_BYTES;
-            long ab = actOff + (long) c * A_PAIRS;
+            int ab = actOff + c * A_PAIRS;
             ShortVector s = ShortVector.zero(S16);
             ShortVector s2 = ShortVector.zero(S16);
-            for (int k = 0; k < 4; k += 2) {
-                long wk0 = wb + 32L * (k + 0);
-                long ak0 = ab + 128L * (k + 0);
-                IntVector q0 = IntVector.fromMemorySegment(I8, w, wk0, LE);
-                IntVector r0 = IntVector.fromMemorySegment(I8, w, wk0 + OCTET_BYTES, LE);
-                ShortVector a00 = IntVector.fromMemorySegment(I8, act, ak0, LE).reinterpretAsShorts();
-                s = s.add(q0.and(NIBBLES).reinterpretAsShorts().mul(a00));
-                s2 = s2.add(r0.and(NIBBLES).reinterpretAsShorts().mul(a00));
-                ShortVector a01 = IntVector.fromMemorySegment(I8, act, ak0 + 32, LE).reinterpretAsShorts();
-                s = s.add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a01));
-                s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a01));
-                ShortVector a02 = IntVector.fromMemorySegment(I8, act, ak0 + 64, LE).reinterpretAsShorts();
-                s = s.add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a02));
-                s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a02));
-                ShortVector a03 = IntVector.fromMemorySegment(I8, act, ak0 + 96, LE).reinterpretAsShorts();
-                s = s.add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a03));
-                s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a03));
-                long wk1 = wb + 32L * (k + 1);
-                long ak1 = ab + 128L * (k + 1);
-                IntVector q1 = IntVector.fromMemorySegment(I8, w, wk1, LE);
-                IntVector r1 = IntVector.fromMemorySegment(I8, w, wk1 + OCTET_BYTES, LE);
-                ShortVector a10 = IntVector.fromMemorySegment(I8, act, ak1, LE).reinterpretAsShorts();
-                s = s.add(q1.and(NIBBLES).reinterpretAsShorts().mul(a10));
-                s2 = s2.add(r1.and(NIBBLES).reinterpretAsShorts().mul(a10));
-                ShortVector a11 = IntVector.fromMemorySegment(I8, act, ak1 + 32, LE).reinterpretAsShorts();
-                s = s.add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a11));
-                s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(a11));
-                ShortVector a12 = IntVector.fromMemorySegment(I8, act, ak1 + 64, LE).reinterpretAsShorts();
-                s = s.add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a12));
-                s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(a12));
-                ShortVector a13 = IntVector.fromMemorySegment(I8, act, ak1 + 96, LE).reinterpretAsShorts();
-                s = s.add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a13));
-                s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(a13));
-            }
-            FloatVector scale = FloatVector.fromMemorySegment(F8, act, side + A_SIDE * c, LE);
-            IntVector bias = IntVector.fromMemorySegment(I8, act, side + A_SIDE * c + 32, LE);
+
+                long wk0_0 = wb + 32L * (0);
+                int ak0_0 = ab + 4 * (0);
+                IntVector q0_0 = IntVector.fromMemorySegment(I8, w, wk0_0, LE);
+                IntVector r0_0 = IntVector.fromMemorySegment(I8, w, wk0_0 + OCTET_BYTES, LE);
+                ShortVector a00_0 = IntVector.broadcast(I8, act[ak0_0]).reinterpretAsShorts();
+                s = s.add(q0_0.and(nibbles).reinterpretAsShorts().mul(a00_0));
+                s2 = s2.add(r0_0.and(nibbles).reinterpretAsShorts().mul(a00_0));
+                ShortVector a01_0 = IntVector.broadcast(I8, act[ak0_0 + 1]).reinterpretAsShorts();
+                s = s.add(q0_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_0));
+                s2 = s2.add(r0_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_0));
+                ShortVector a02_0 = IntVector.broadcast(I8, act[ak0_0 + 2]).reinterpretAsShorts();
+                s = s.add(q0_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_0));
+                s2 = s2.add(r0_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_0));
+                ShortVector a03_0 = IntVector.broadcast(I8, act[ak0_0 + 3]).reinterpretAsShorts();
+                s = s.add(q0_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_0));
+                s2 = s2.add(r0_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_0));
+                long wk1_0 = wb + 32L * (1);
+                int ak1_0 = ab + 4 * (1);
+                IntVector q1_0 = IntVector.fromMemorySegment(I8, w, wk1_0, LE);
+                IntVector r1_0 = IntVector.fromMemorySegment(I8, w, wk1_0 + OCTET_BYTES, LE);
+                ShortVector a10_0 = IntVector.broadcast(I8, act[ak1_0]).reinterpretAsShorts();
+                s = s.add(q1_0.and(nibbles).reinterpretAsShorts().mul(a10_0));
+                s2 = s2.add(r1_0.and(nibbles).reinterpretAsShorts().mul(a10_0));
+                ShortVector a11_0 = IntVector.broadcast(I8, act[ak1_0 + 1]).reinterpretAsShorts();
+                s = s.add(q1_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_0));
+                s2 = s2.add(r1_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_0));
+                ShortVector a12_0 = IntVector.broadcast(I8, act[ak1_0 + 2]).reinterpretAsShorts();
+                s = s.add(q1_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_0));
+                s2 = s2.add(r1_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_0));
+                ShortVector a13_0 = IntVector.broadcast(I8, act[ak1_0 + 3]).reinterpretAsShorts();
+                s = s.add(q1_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_0));
+                s2 = s2.add(r1_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_0));
+            
+                long wk0_2 = wb + 32L * (2);
+                int ak0_2 = ab + 4 * (2);
+                IntVector q0_2 = IntVector.fromMemorySegment(I8, w, wk0_2, LE);
+                IntVector r0_2 = IntVector.fromMemorySegment(I8, w, wk0_2 + OCTET_BYTES, LE);
+                ShortVector a00_2 = IntVector.broadcast(I8, act[ak0_2]).reinterpretAsShorts();
+                s = s.add(q0_2.and(nibbles).reinterpretAsShorts().mul(a00_2));
+                s2 = s2.add(r0_2.and(nibbles).reinterpretAsShorts().mul(a00_2));
+                ShortVector a01_2 = IntVector.broadcast(I8, act[ak0_2 + 1]).reinterpretAsShorts();
+                s = s.add(q0_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_2));
+                s2 = s2.add(r0_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_2));
+                ShortVector a02_2 = IntVector.broadcast(I8, act[ak0_2 + 2]).reinterpretAsShorts();
+                s = s.add(q0_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_2));
+                s2 = s2.add(r0_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_2));
+                ShortVector a03_2 = IntVector.broadcast(I8, act[ak0_2 + 3]).reinterpretAsShorts();
+                s = s.add(q0_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_2));
+                s2 = s2.add(r0_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_2));
+                long wk1_2 = wb + 32L * (3);
+                int ak1_2 = ab + 4 * (3);
+                IntVector q1_2 = IntVector.fromMemorySegment(I8, w, wk1_2, LE);
+                IntVector r1_2 = IntVector.fromMemorySegment(I8, w, wk1_2 + OCTET_BYTES, LE);
+                ShortVector a10_2 = IntVector.broadcast(I8, act[ak1_2]).reinterpretAsShorts();
+                s = s.add(q1_2.and(nibbles).reinterpretAsShorts().mul(a10_2));
+                s2 = s2.add(r1_2.and(nibbles).reinterpretAsShorts().mul(a10_2));
+                ShortVector a11_2 = IntVector.broadcast(I8, act[ak1_2 + 1]).reinterpretAsShorts();
+                s = s.add(q1_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_2));
+                s2 = s2.add(r1_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_2));
+                ShortVector a12_2 = IntVector.broadcast(I8, act[ak1_2 + 2]).reinterpretAsShorts();
+                s = s.add(q1_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_2));
+                s2 = s2.add(r1_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_2));
+                ShortVector a13_2 = IntVector.broadcast(I8, act[ak1_2 + 3]).reinterpretAsShorts();
+                s = s.add(q1_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_2));
+                s2 = s2.add(r1_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_2));
+                        FloatVector scale = FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c]));
+            IntVector bias = IntVector.broadcast(I8, act[side + A_SIDE * c + 1]);
             IntVector pairs = s.reinterpretAsInts();
             IntVector sums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(pairs.lanewise(VectorOperators.ASHR, 16)).sub(bias);
             // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
             FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats();
+                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
             acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).mul(scale).fma(d, acc);
             IntVector pairs2 = s2.reinterpretAsInts();
             IntVector sums2 = pairs2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(pairs2.lanewise(VectorOperators.ASHR, 16)).sub(bias);
             FloatVector d2 = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb2 + W_SCALES, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats();
+                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
             acc2 = ((FloatVector) sums2.convert(VectorOperators.I2F, 0)).mul(scale).fma(d2, acc2);
         }
         acc.mul(0x1p112f).intoArray(y, yOff);

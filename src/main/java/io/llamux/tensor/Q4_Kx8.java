@@ -31,9 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * super-block, with a few more.
  *
  * <p>A prepared activation vector (Q8_K, quantized as llama.cpp does) is, for each
- * super-block b, 4384 bytes of eight-lane vectors, each value repeated in every int lane (see
- * {@link Q4_0x8}): at 4384b+512s+32m sub-block s's pair m as {@link Q4_0x8}'s of a block;
- * at 4384b+4096+32s the sum of sub-block s's quants; at 4384b+4352 the scale, as floats.
+ * super-block b, 137 ints, each broadcast to the eight int lanes as it is loaded (see
+ * {@link Q4_0x8}): at 137b+16s+m sub-block s's pair m as {@link Q4_0x8}'s of a block; at
+ * 137b+128+s the sum of sub-block s's quants; at 137b+136 the scale, as float bits.
  *
  * <p>The sums are ggml's (ggml_vec_dot_q4_K_q8_K, AVX2), exactly, in its float order too (see
  * matvec): a short lane adds the 4 products nibble*quant of one of ggml's int lanes in one
@@ -54,10 +54,10 @@ final class Q4_Kx8 implements RepackedFormat {
     static final int W_D = 1120;
     static final int W_DMIN = 1136;
     static final int W_BLOCK = 1152;
-    static final int A_SUB = 512;
-    static final int A_SUMS = 4096;
-    static final int A_SCALE = 4352;
-    static final int A_BLOCK = 4384;
+    static final int A_SUB = 16;
+    static final int A_SUMS = 128;
+    static final int A_SCALE = 136;
+    static final int A_BLOCK = 137;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -85,8 +85,8 @@ final class Q4_Kx8 implements RepackedFormat {
     }
 
     @Override
-    public long activationBytes(int cols) {
-        return (long) blocks(cols) * A_BLOCK;
+    public int activationInts(int cols) {
+        return blocks(cols) * A_BLOCK;
     }
 
     @Override
@@ -218,13 +218,13 @@ final class Q4_Kx8 implements RepackedFormat {
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
+    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
         for (int b = 0; b < blocks(cols); b++) {
             int xo = off + b * QK;
-            long at = dstOff + (long) b * A_BLOCK;
+            int at = dstOff + b * A_BLOCK;
             float iscale = Q8_KActivation.inverseScale(x, xo); // exactly Q8_KActivation's quants
             if (iscale == 0) {
-                dst.asSlice(at, A_BLOCK).fill((byte) 0);
+                java.util.Arrays.fill(dst, at, at + A_BLOCK, 0);
                 continue;
             }
             for (int s = 0; s < 8; s++) {
@@ -234,12 +234,12 @@ final class Q4_Kx8 implements RepackedFormat {
                     int e = Q4_0x8.pairElement(m);
                     int lo = Q8_KActivation.quant(iscale, x[xs + e]);
                     int hi = Q8_KActivation.quant(iscale, x[xs + e + 4]);
-                    Mem.putBroadcast(dst, at + A_SUB * s + 32L * m, (lo & 0xFFFF) | (hi << 16));
+                    dst[at + A_SUB * s + m] = (lo & 0xFFFF) | (hi << 16);
                     sum += lo + hi;
                 }
-                Mem.putBroadcast(dst, at + A_SUMS + 32L * s, sum);
+                dst[at + A_SUMS + s] = sum;
             }
-            Mem.putBroadcast(dst, at + A_SCALE, Float.floatToRawIntBits(1 / iscale));
+            dst[at + A_SCALE] = Float.floatToRawIntBits(1 / iscale);
         }
     }
 
@@ -257,103 +257,103 @@ final class Q4_Kx8 implements RepackedFormat {
     // ~1e-2"), which GoldenLogitsTest's teacher-forced steps catch. The price, measured (one
     // thread, TinyLlama shape): 5.1 tokens/s against 8.5 for the same layout with one int sum
     // and one float FMA per row and super-block.
+    //
+    // The eight lanes take two passes over the row, vectors 0-1 (lanes 0-3) and 2-3 (lanes 4-7),
+    // each with four int and four float accumulators: one pass for all eight was more than C1
+    // could compile ("out of virtual registers in linear scan"), which left the method in
+    // tier 2, boxing, never reaching C2; and it is what AVX2's sixteen registers hold without
+    // spilling. The lanes meet in a per-thread scratch of 64 floats for the horizontal sum.
     private static final int NIBBLES = 0x000F_000F;
     private static final int LOW_MINS = 0x0F0F_0F0F;
     private static final int TOP_MINS = 0x3030_3030;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * 8]);
 
     @Override
-    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
+        float[] lanes = LANES.get();
         minTerms(w, wOff, act, actOff, blocks, y, yOff);
+        lanes(w, wOff, act, actOff, blocks, 0, lanes);
+        lanes(w, wOff, act, actOff, blocks, 1, lanes);
+        FloatVector f0 = FloatVector.fromArray(F8, lanes, 0);
+        FloatVector f1 = FloatVector.fromArray(F8, lanes, 8);
+        FloatVector f2 = FloatVector.fromArray(F8, lanes, 16);
+        FloatVector f3 = FloatVector.fromArray(F8, lanes, 24);
+        FloatVector f4 = FloatVector.fromArray(F8, lanes, 32);
+        FloatVector f5 = FloatVector.fromArray(F8, lanes, 40);
+        FloatVector f6 = FloatVector.fromArray(F8, lanes, 48);
+        FloatVector f7 = FloatVector.fromArray(F8, lanes, 56);
+        // hsum_float_8 of the eight lanes, plus the min lanes' sum.
+        f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)))
+                .add(FloatVector.fromArray(F8, y, yOff))
+                .intoArray(y, yOff);
+    }
+
+    /** ggml's float lanes 4h..4h+3 of the eight rows, from weight vectors 2h and 2h+1, into {@code lanes[32h..32h+32)}. */
+    private static void lanes(MemorySegment w, long wOff, int[] act, int actOff, int blocks, int h, float[] lanes) {
         FloatVector f0 = FloatVector.zero(F8);
         FloatVector f1 = f0;
         FloatVector f2 = f0;
         FloatVector f3 = f0;
-        FloatVector f4 = f0;
-        FloatVector f5 = f0;
-        FloatVector f6 = f0;
-        FloatVector f7 = f0;
+        // Constant vectors made once (see Q4_0x8: the loop body's size at parse time is what C2's
+        // inlining budget counts).
+        IntVector nibbles = IntVector.broadcast(I8, NIBBLES);
+        IntVector sixBits = IntVector.broadcast(I8, 63);
+        IntVector halfBits = IntVector.broadcast(I8, 0x8FFF_E000);
+        long wHalf = wOff + 64L * h;
+        int aHalf = actOff + 8 * h;
         for (int b = 0; b < blocks; b++) {
             long wb = wOff + (long) b * W_BLOCK;
-            long ab = actOff + (long) b * A_BLOCK;
+            int ab = actOff + b * A_BLOCK;
             IntVector i0 = IntVector.zero(I8);
             IntVector i1 = i0;
             IntVector i2 = i0;
             IntVector i3 = i0;
-            IntVector i4 = i0;
-            IntVector i5 = i0;
-            IntVector i6 = i0;
-            IntVector i7 = i0;
             for (int s = 0; s < 8; s++) {
-                long ws = wb + (long) W_SUB * s;
-                long as = ab + (long) A_SUB * s;
+                long ws = wHalf + (long) b * W_BLOCK + (long) W_SUB * s;
+                int as = aHalf + b * A_BLOCK + A_SUB * s;
                 IntVector scales = IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32L * (s >> 2), LE)
-                        .lanewise(VectorOperators.LSHR, 8 * (s & 3)).and(63);
+                        .lanewise(VectorOperators.LSHR, 8 * (s & 3)).and(sixBits);
                 IntVector q0 = IntVector.fromMemorySegment(I8, w, ws, LE);
                 IntVector q1 = IntVector.fromMemorySegment(I8, w, ws + 32, LE);
-                IntVector q2 = IntVector.fromMemorySegment(I8, w, ws + 64, LE);
-                IntVector q3 = IntVector.fromMemorySegment(I8, w, ws + 96, LE);
-                ShortVector p0 = q0.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as, LE).reinterpretAsShorts())
-                        .add(q0.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 32, LE).reinterpretAsShorts()))
-                        .add(q0.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 64, LE).reinterpretAsShorts()))
-                        .add(q0.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 96, LE).reinterpretAsShorts()));
+                ShortVector p0 = q0.and(nibbles).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as]).reinterpretAsShorts())
+                        .add(q0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 1]).reinterpretAsShorts()))
+                        .add(q0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 2]).reinterpretAsShorts()))
+                        .add(q0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 3]).reinterpretAsShorts()));
                 IntVector x0 = p0.reinterpretAsInts();
                 i0 = i0.add(x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
                 i1 = i1.add(x0.lanewise(VectorOperators.ASHR, 16).mul(scales));
-                ShortVector p1 = q1.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as + 128, LE).reinterpretAsShorts())
-                        .add(q1.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 160, LE).reinterpretAsShorts()))
-                        .add(q1.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 192, LE).reinterpretAsShorts()))
-                        .add(q1.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 224, LE).reinterpretAsShorts()));
+                ShortVector p1 = q1.and(nibbles).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[as + 4]).reinterpretAsShorts())
+                        .add(q1.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 5]).reinterpretAsShorts()))
+                        .add(q1.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 6]).reinterpretAsShorts()))
+                        .add(q1.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[as + 7]).reinterpretAsShorts()));
                 IntVector x1 = p1.reinterpretAsInts();
                 i2 = i2.add(x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
                 i3 = i3.add(x1.lanewise(VectorOperators.ASHR, 16).mul(scales));
-                ShortVector p2 = q2.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as + 256, LE).reinterpretAsShorts())
-                        .add(q2.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 288, LE).reinterpretAsShorts()))
-                        .add(q2.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 320, LE).reinterpretAsShorts()))
-                        .add(q2.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 352, LE).reinterpretAsShorts()));
-                IntVector x2 = p2.reinterpretAsInts();
-                i4 = i4.add(x2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
-                i5 = i5.add(x2.lanewise(VectorOperators.ASHR, 16).mul(scales));
-                ShortVector p3 = q3.and(NIBBLES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, as + 384, LE).reinterpretAsShorts())
-                        .add(q3.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 416, LE).reinterpretAsShorts()))
-                        .add(q3.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 448, LE).reinterpretAsShorts()))
-                        .add(q3.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, as + 480, LE).reinterpretAsShorts()));
-                IntVector x3 = p3.reinterpretAsInts();
-                i6 = i6.add(x3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).mul(scales));
-                i7 = i7.add(x3.lanewise(VectorOperators.ASHR, 16).mul(scales));
             }
             // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112,
             // which times 2^112 is d exactly.
-            FloatVector da = FloatVector.fromMemorySegment(F8, act, ab + A_SCALE, LE);
+            FloatVector da = FloatVector.broadcast(F8, Float.intBitsToFloat(act[ab + A_SCALE]));
             FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_D, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats()
                     .mul(0x1p112f).mul(da);
             f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(d, f0);
             f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(d, f1);
             f2 = ((FloatVector) i2.convert(VectorOperators.I2F, 0)).fma(d, f2);
             f3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0)).fma(d, f3);
-            f4 = ((FloatVector) i4.convert(VectorOperators.I2F, 0)).fma(d, f4);
-            f5 = ((FloatVector) i5.convert(VectorOperators.I2F, 0)).fma(d, f5);
-            f6 = ((FloatVector) i6.convert(VectorOperators.I2F, 0)).fma(d, f6);
-            f7 = ((FloatVector) i7.convert(VectorOperators.I2F, 0)).fma(d, f7);
         }
-        // hsum_float_8 of the eight lanes, plus the min lanes' sum.
-        f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)))
-                .add(FloatVector.fromArray(F8, y, yOff))
-                .intoArray(y, yOff);
+        int at = 32 * h;
+        f0.intoArray(lanes, at);
+        f1.intoArray(lanes, at + 8);
+        f2.intoArray(lanes, at + 16);
+        f3.intoArray(lanes, at + 24);
     }
 
     /**
@@ -362,32 +362,36 @@ final class Q4_Kx8 implements RepackedFormat {
      * pass of its own (as in Q4_KFormat), so that matvec stays small enough for C2 to inline
      * all of it; only the float array crosses the call, never a vector (see Q4_0x8).
      */
-    private static void minTerms(MemorySegment w, long wOff, MemorySegment act, long actOff, int blocks, float[] y, int yOff) {
+    private static void minTerms(MemorySegment w, long wOff, int[] act, int actOff, int blocks, float[] y, int yOff) {
         FloatVector m0 = FloatVector.zero(F8);
         FloatVector m1 = m0;
         FloatVector m2 = m0;
         FloatVector m3 = m0;
+        IntVector lowMins = IntVector.broadcast(I8, LOW_MINS);
+        IntVector topMins = IntVector.broadcast(I8, TOP_MINS);
+        IntVector bytes = IntVector.broadcast(I8, 0xFF);
+        IntVector halfBits = IntVector.broadcast(I8, 0x8FFF_E000);
         for (int b = 0; b < blocks; b++) {
             long wb = wOff + (long) b * W_BLOCK;
-            long ab = actOff + (long) b * A_BLOCK;
+            int ab = actOff + b * A_BLOCK;
             // Byte i of lo (hi): min i (4+i), its low bits from mn, its top two from sc's bits 6-7.
             IntVector low = IntVector.fromMemorySegment(I8, w, wb + W_MINS, LE);
-            IntVector lo = low.and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES, LE)
-                    .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
-            IntVector hi = low.lanewise(VectorOperators.LSHR, 4).and(LOW_MINS).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32, LE)
-                    .lanewise(VectorOperators.LSHR, 2).and(TOP_MINS));
-            long am = ab + A_SUMS;
-            IntVector p0 = lo.and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am, LE)).add(lo.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 32, LE)));
-            IntVector p1 = lo.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 64, LE))
-                    .add(lo.lanewise(VectorOperators.LSHR, 24).mul(IntVector.fromMemorySegment(I8, act, am + 96, LE)));
-            IntVector p2 = hi.and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 128, LE)).add(hi.lanewise(VectorOperators.LSHR, 8).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 160, LE)));
-            IntVector p3 = hi.lanewise(VectorOperators.LSHR, 16).and(0xFF).mul(IntVector.fromMemorySegment(I8, act, am + 192, LE))
-                    .add(hi.lanewise(VectorOperators.LSHR, 24).mul(IntVector.fromMemorySegment(I8, act, am + 224, LE)));
+            IntVector lo = low.and(lowMins).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES, LE)
+                    .lanewise(VectorOperators.LSHR, 2).and(topMins));
+            IntVector hi = low.lanewise(VectorOperators.LSHR, 4).and(lowMins).or(IntVector.fromMemorySegment(I8, w, wb + W_SCALES + 32, LE)
+                    .lanewise(VectorOperators.LSHR, 2).and(topMins));
+            int am = ab + A_SUMS;
+            IntVector p0 = lo.and(bytes).mul(IntVector.broadcast(I8, act[am])).add(lo.lanewise(VectorOperators.LSHR, 8).and(bytes).mul(IntVector.broadcast(I8, act[am + 1])));
+            IntVector p1 = lo.lanewise(VectorOperators.LSHR, 16).and(bytes).mul(IntVector.broadcast(I8, act[am + 2]))
+                    .add(lo.lanewise(VectorOperators.LSHR, 24).mul(IntVector.broadcast(I8, act[am + 3])));
+            IntVector p2 = hi.and(bytes).mul(IntVector.broadcast(I8, act[am + 4])).add(hi.lanewise(VectorOperators.LSHR, 8).and(bytes).mul(IntVector.broadcast(I8, act[am + 5])));
+            IntVector p3 = hi.lanewise(VectorOperators.LSHR, 16).and(bytes).mul(IntVector.broadcast(I8, act[am + 6]))
+                    .add(hi.lanewise(VectorOperators.LSHR, 24).mul(IntVector.broadcast(I8, act[am + 7])));
             // As d in matvec: widened exactly.
             FloatVector dmin = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_DMIN, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                    .mul(0x1p112f).mul(FloatVector.fromMemorySegment(F8, act, ab + A_SCALE, LE).neg());
+                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats()
+                    .mul(0x1p112f).mul(FloatVector.broadcast(F8, Float.intBitsToFloat(act[ab + A_SCALE])).neg());
             m0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(dmin, m0);
             m1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(dmin, m1);
             m2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(dmin, m2);

@@ -22,11 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * so a group takes exactly the bytes of its eight rows in the file, and can be repacked where
  * it lies; the quants move as whole 32-bit words. Short lane 2r+h of vector k holds quants
  * 4k+2h (low byte) and 4k+2h+1 (high byte) of row r. A prepared activation vector of B blocks
- * is, in bytes, each pair of int16 repeated in all eight int lanes (as in {@link Q4_0x8}):
+ * is, in ints, each pair of int16 broadcast to the eight int lanes as it is loaded (as in
+ * {@link Q4_0x8}):
  * <pre>
- *   768c+32(2k+b)  elements 4k+b (low half) and 4k+2+b (high half) as int16 (b = 0, 1)
- *   768c+512+32k   vector k's bias: 32768 - 128 (a[4k] + a[4k+1]) (low half), -128 (a[4k+2] + a[4k+3])
- *   768B+32c       f32: the Q8_0 scale (the f16-rounded value llama.cpp multiplies by)
+ *   24c+2k+b     elements 4k+b (low half) and 4k+2+b (high half) as int16 (b = 0, 1)
+ *   24c+16+k     vector k's bias: 32768 - 128 (a[4k] + a[4k+1]) (low half), -128 (a[4k+2] + a[4k+3])
+ *   24B+c        the Q8_0 scale (the f16-rounded value llama.cpp multiplies by), as float bits
  * </pre>
  *
  * <p>A product of two quants reaches 128 * 127 = 16256 in magnitude (a file may hold -128), so
@@ -40,8 +41,7 @@ import jdk.incubator.vector.VectorSpecies;
  * summed as they are; 65536 (sum of s_hi) and 8 * 32768 come off at the end, in int arithmetic
  * modulo 2^32, which is exact because the result, the exact int sum per row and block that
  * ggml computes, fits. Measured in cache, that is 8% faster than sign-extending and widening
- * each pair with three shifts, and as fast as Q4_0x8 per block; from memory the loop is held
- * by the memory (about 27 ns a block, 10 GB/s, one thread). Splitting quants into nibbles for
+ * each pair with three shifts, and as fast as Q4_0x8 per block. Splitting quants into nibbles for
  * two Q4_0x8 passes would take two multiplies and the nibble unpacking per quant pair where
  * this takes one. The scales are widened as in {@link Q4_0x8}, in units of 2^-112.
  */
@@ -50,9 +50,9 @@ final class Q8_0x8 implements RepackedFormat {
     static final int ROWS = 8;
     static final int W_BLOCK = ROWS * Q8_0Format.BYTES;
     static final int W_SCALES = ROWS * Q8_0Format.QK;
-    static final int A_PAIRS = 24 * 32;
-    static final int A_BIAS = 16 * 32;
-    static final int A_SIDE = 32;
+    static final int A_PAIRS = 24;
+    static final int A_BIAS = 16;
+    static final int A_SIDE = 1;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -80,8 +80,8 @@ final class Q8_0x8 implements RepackedFormat {
     }
 
     @Override
-    public long activationBytes(int cols) {
-        return (long) blocks(cols) * (A_PAIRS + A_SIDE);
+    public int activationInts(int cols) {
+        return blocks(cols) * (A_PAIRS + A_SIDE);
     }
 
     /** Where quant {@code e} of row {@code r} lies in a repacked block. */
@@ -144,12 +144,12 @@ final class Q8_0x8 implements RepackedFormat {
     }
 
     @Override
-    public void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff) {
+    public void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff) {
         int blocks = blocks(cols);
-        long side = dstOff + (long) blocks * A_PAIRS;
+        int side = dstOff + blocks * A_PAIRS;
         for (int c = 0; c < blocks; c++) {
             int xo = off + c * Q8_0Format.QK;
-            long at = dstOff + (long) c * A_PAIRS;
+            int at = dstOff + c * A_PAIRS;
             float amax = Q8_0Activation.amax(x, xo);
             float id = Q8_0Activation.inverseScale(amax);
             for (int k = 0; k < 8; k++) {
@@ -157,11 +157,11 @@ final class Q8_0x8 implements RepackedFormat {
                 int q1 = Q8_0Activation.quant(id, x[xo + 4 * k + 1]);
                 int q2 = Q8_0Activation.quant(id, x[xo + 4 * k + 2]);
                 int q3 = Q8_0Activation.quant(id, x[xo + 4 * k + 3]);
-                Mem.putBroadcast(dst, at + 32L * (2 * k), (q0 & 0xFFFF) | (q2 << 16));
-                Mem.putBroadcast(dst, at + 32L * (2 * k + 1), (q1 & 0xFFFF) | (q3 << 16));
-                Mem.putBroadcast(dst, at + A_BIAS + 32L * k, ((0x8000 - 128 * (q0 + q1)) & 0xFFFF) | (-128 * (q2 + q3) << 16));
+                dst[at + 2 * k] = (q0 & 0xFFFF) | (q2 << 16);
+                dst[at + 2 * k + 1] = (q1 & 0xFFFF) | (q3 << 16);
+                dst[at + A_BIAS + k] = ((0x8000 - 128 * (q0 + q1)) & 0xFFFF) | (-128 * (q2 + q3) << 16);
             }
-            Mem.putBroadcast(dst, side + A_SIDE * c, Float.floatToRawIntBits(Q8_0Activation.storedScale(amax)));
+            dst[side + A_SIDE * c] = Float.floatToRawIntBits(Q8_0Activation.storedScale(amax));
         }
     }
 
@@ -173,42 +173,47 @@ final class Q8_0x8 implements RepackedFormat {
     private static final int LOW_BIASES = 8 * 0x8000;
 
     @Override
-    public void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff) {
+    public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
-        long side = actOff + (long) blocks * A_PAIRS;
+        int side = actOff + blocks * A_PAIRS;
         FloatVector acc = FloatVector.zero(F8);
+        // Constant vectors made once (see Q4_0x8: the loop body's size at parse time is what C2's
+        // inlining budget counts).
+        IntVector topBits = IntVector.broadcast(I8, TOP_BITS);
+        IntVector lowBytes = IntVector.broadcast(I8, LOW_BYTES);
+        IntVector halfBits = IntVector.broadcast(I8, 0x8FFF_E000);
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
-            long ab = actOff + (long) c * A_PAIRS;
+            int ab = actOff + c * A_PAIRS;
             IntVector ints = IntVector.zero(I8);
             IntVector highs = IntVector.zero(I8);
             for (int h = 0; h < 2; h++) {
                 long wh = wb + 128L * h;
-                long ah = ab + 256L * h;
-                long bh = ab + A_BIAS + 128L * h;
-                IntVector u0 = IntVector.fromMemorySegment(I8, w, wh + 0, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-                IntVector p0 = u0.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 0, LE).reinterpretAsShorts())
-                        .add(u0.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, ah + 32, LE).reinterpretAsShorts()))
-                        .add(IntVector.fromMemorySegment(I8, act, bh + 0, LE).reinterpretAsShorts())
+                int ah = ab + 8 * h;
+                int bh = ab + A_BIAS + 4 * h;
+                IntVector u0 = IntVector.fromMemorySegment(I8, w, wh + 0, LE).lanewise(VectorOperators.XOR, topBits);
+                IntVector p0 = u0.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 0]).reinterpretAsShorts())
+                        .add(u0.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[ah + 1]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I8, act[bh + 0]).reinterpretAsShorts())
                         .reinterpretAsInts();
-                IntVector u1 = IntVector.fromMemorySegment(I8, w, wh + 32, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-                IntVector p1 = u1.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 64, LE).reinterpretAsShorts())
-                        .add(u1.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, ah + 96, LE).reinterpretAsShorts()))
-                        .add(IntVector.fromMemorySegment(I8, act, bh + 32, LE).reinterpretAsShorts())
+                IntVector u1 = IntVector.fromMemorySegment(I8, w, wh + 32, LE).lanewise(VectorOperators.XOR, topBits);
+                IntVector p1 = u1.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 2]).reinterpretAsShorts())
+                        .add(u1.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[ah + 3]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I8, act[bh + 1]).reinterpretAsShorts())
                         .reinterpretAsInts();
-                IntVector u2 = IntVector.fromMemorySegment(I8, w, wh + 64, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-                IntVector p2 = u2.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 128, LE).reinterpretAsShorts())
-                        .add(u2.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, ah + 160, LE).reinterpretAsShorts()))
-                        .add(IntVector.fromMemorySegment(I8, act, bh + 64, LE).reinterpretAsShorts())
+                IntVector u2 = IntVector.fromMemorySegment(I8, w, wh + 64, LE).lanewise(VectorOperators.XOR, topBits);
+                IntVector p2 = u2.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 4]).reinterpretAsShorts())
+                        .add(u2.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[ah + 5]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I8, act[bh + 2]).reinterpretAsShorts())
                         .reinterpretAsInts();
-                IntVector u3 = IntVector.fromMemorySegment(I8, w, wh + 96, LE).lanewise(VectorOperators.XOR, TOP_BITS);
-                IntVector p3 = u3.and(LOW_BYTES).reinterpretAsShorts().mul(IntVector.fromMemorySegment(I8, act, ah + 192, LE).reinterpretAsShorts())
-                        .add(u3.lanewise(VectorOperators.LSHR, 8).and(LOW_BYTES).reinterpretAsShorts()
-                                .mul(IntVector.fromMemorySegment(I8, act, ah + 224, LE).reinterpretAsShorts()))
-                        .add(IntVector.fromMemorySegment(I8, act, bh + 96, LE).reinterpretAsShorts())
+                IntVector u3 = IntVector.fromMemorySegment(I8, w, wh + 96, LE).lanewise(VectorOperators.XOR, topBits);
+                IntVector p3 = u3.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 6]).reinterpretAsShorts())
+                        .add(u3.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                                .mul(IntVector.broadcast(I8, act[ah + 7]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I8, act[bh + 3]).reinterpretAsShorts())
                         .reinterpretAsInts();
                 ints = ints.add(p0.add(p1).add(p2.add(p3)));
                 highs = highs.add(p0.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16))
@@ -218,9 +223,9 @@ final class Q8_0x8 implements RepackedFormat {
             // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
             FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats();
+                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
             acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                    .mul(FloatVector.fromMemorySegment(F8, act, side + A_SIDE * c, LE))
+                    .mul(FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c])))
                     .fma(d, acc);
         }
         acc.mul(0x1p112f).intoArray(y, yOff);

@@ -13,9 +13,8 @@ import java.lang.foreign.MemorySegment;
  * a matrix-vector product then ends with those rows' results in one vector, with no horizontal
  * sum, and each row's sum is added in the same order however the code was compiled. A group of
  * rows of {@code cols} weights takes {@link #groupBytes} bytes; an activation vector of
- * {@code cols} floats becomes {@link #activationBytes} bytes off the Java heap, where the
- * Vector API loads them with no copy (from a heap segment it does not: it boxes). Stateless
- * and thread-safe; {@link #matvec} does not allocate.
+ * {@code cols} floats becomes {@link #activationInts} ints, each broadcast to the vector lanes
+ * as the kernel reads it. Stateless and thread-safe; {@link #matvec} does not allocate.
  */
 public interface RepackedFormat {
 
@@ -28,8 +27,8 @@ public interface RepackedFormat {
     /** Bytes of one group of {@link #rows()} repacked rows of {@code cols} weights. */
     long groupBytes(int cols);
 
-    /** Bytes of one prepared activation vector of {@code cols} elements (best placed 64-aligned). */
-    long activationBytes(int cols);
+    /** Ints of one prepared activation vector of {@code cols} elements. */
+    int activationInts(int cols);
 
     /**
      * Rearranges {@link #rows()} rows in the file's layout, the first at {@code src + srcOff} and
@@ -38,10 +37,10 @@ public interface RepackedFormat {
     void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols);
 
     /** Quantizes {@code x[off..off+cols)} as llama.cpp would, laid out in {@code dst[dstOff..]}. */
-    void prepareActivation(float[] x, int off, int cols, MemorySegment dst, long dstOff);
+    void prepareActivation(float[] x, int off, int cols, int[] dst, int dstOff);
 
     /** The group's {@link #rows()} products with one prepared vector, into {@code y[yOff..]}. */
-    void matvec(MemorySegment w, long wOff, MemorySegment act, long actOff, int cols, float[] y, int yOff);
+    void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff);
 
     /**
      * How prompts go through {@link PanelKernel} (the groups expanded to floats by

@@ -69,7 +69,7 @@ class DotAllocationTest {
         Random rnd = new Random(43);
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
-        MemorySegment act = Arena.ofAuto().allocate(p.activationBytes(n), 64);
+        int[] act = new int[p.activationInts(n)];
         MemorySegment w = Arena.ofAuto().allocate(2 * p.groupBytes(n), 64);
         for (long i = 0; i < w.byteSize(); i++) w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
         float[] y = new float[2 * p.rows()];

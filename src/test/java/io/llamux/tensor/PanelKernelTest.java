@@ -89,7 +89,7 @@ class PanelKernelTest {
         float[] y = new float[5 + batch * stride];
         Arrays.fill(y, -1f);
         PanelKernel.multiply(layout, panel, n, rows, xq, batch, y, 5, stride);
-        MemorySegment acts = Arena.ofAuto().allocate(packed.activationBytes(n), 64);
+        int[] acts = new int[packed.activationInts(n)];
         for (int t = 0; t < batch; t++) {
             MemorySegment q = Activations.quantize(plain.activationType(), x[t], 0, n);
             if (layout.mins()) {

@@ -72,8 +72,8 @@ class RepackedFormatTest {
         MemorySegment p = Arena.ofAuto().allocate(packed.groupBytes(n), 64);
         packed.repack(w, 0, rowBytes, p, 0, n);
 
-        // At an odd offset: a layout must not depend on alignment to be right.
-        MemorySegment acts = Arena.ofAuto().allocate(packed.activationBytes(n) + 3);
+        // At an offset: a layout must not depend on where its vector starts.
+        int[] acts = new int[packed.activationInts(n) + 3];
         packed.prepareActivation(x, 0, n, acts, 3);
         float[] y = new float[rows + 5];
         packed.matvec(p, 0, acts, 3, n, y, 5);

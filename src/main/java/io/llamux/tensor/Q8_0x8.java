@@ -167,7 +167,7 @@ final class Q8_0x8 implements RepackedFormat {
 
     // Written out, with no calls but the Vector API's, the block's eight weight vectors four at a
     // time (see Q4_0x8: all eight at once is more than C1 can compile, which leaves the method
-    // boxing in tier 2).
+    // boxing in tier 2), as one flat loop over half-blocks (see Q6_Kx8).
     private static final int TOP_BITS = 0x8080_8080;
     private static final int LOW_BYTES = 0x00FF_00FF;
     private static final int LOW_BIASES = 8 * 0x8000;
@@ -182,51 +182,56 @@ final class Q8_0x8 implements RepackedFormat {
         IntVector topBits = IntVector.broadcast(I8, TOP_BITS);
         IntVector lowBytes = IntVector.broadcast(I8, LOW_BYTES);
         IntVector halfBits = IntVector.broadcast(I8, 0x8FFF_E000);
-        for (int c = 0; c < blocks; c++) {
+        IntVector ints = IntVector.zero(I8);
+        IntVector highs = IntVector.zero(I8);
+        int halves = 2 * blocks;
+        for (int g = 0; g < halves; g++) {
+            int c = g >> 1;
+            int h = g & 1;
             long wb = wOff + (long) c * W_BLOCK;
             int ab = actOff + c * A_PAIRS;
-            IntVector ints = IntVector.zero(I8);
-            IntVector highs = IntVector.zero(I8);
-            for (int h = 0; h < 2; h++) {
-                long wh = wb + 128L * h;
-                int ah = ab + 8 * h;
-                int bh = ab + A_BIAS + 4 * h;
-                IntVector u0 = IntVector.fromMemorySegment(I8, w, wh + 0, LE).lanewise(VectorOperators.XOR, topBits);
-                IntVector p0 = u0.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 0]).reinterpretAsShorts())
-                        .add(u0.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[ah + 1]).reinterpretAsShorts()))
-                        .add(IntVector.broadcast(I8, act[bh + 0]).reinterpretAsShorts())
-                        .reinterpretAsInts();
-                IntVector u1 = IntVector.fromMemorySegment(I8, w, wh + 32, LE).lanewise(VectorOperators.XOR, topBits);
-                IntVector p1 = u1.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 2]).reinterpretAsShorts())
-                        .add(u1.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[ah + 3]).reinterpretAsShorts()))
-                        .add(IntVector.broadcast(I8, act[bh + 1]).reinterpretAsShorts())
-                        .reinterpretAsInts();
-                IntVector u2 = IntVector.fromMemorySegment(I8, w, wh + 64, LE).lanewise(VectorOperators.XOR, topBits);
-                IntVector p2 = u2.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 4]).reinterpretAsShorts())
-                        .add(u2.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[ah + 5]).reinterpretAsShorts()))
-                        .add(IntVector.broadcast(I8, act[bh + 2]).reinterpretAsShorts())
-                        .reinterpretAsInts();
-                IntVector u3 = IntVector.fromMemorySegment(I8, w, wh + 96, LE).lanewise(VectorOperators.XOR, topBits);
-                IntVector p3 = u3.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 6]).reinterpretAsShorts())
-                        .add(u3.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                                .mul(IntVector.broadcast(I8, act[ah + 7]).reinterpretAsShorts()))
-                        .add(IntVector.broadcast(I8, act[bh + 3]).reinterpretAsShorts())
-                        .reinterpretAsInts();
-                ints = ints.add(p0.add(p1).add(p2.add(p3)));
-                highs = highs.add(p0.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16))
-                        .add(p2.lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16))));
+            long wh = wb + 128L * h;
+            int ah = ab + 8 * h;
+            int bh = ab + A_BIAS + 4 * h;
+            IntVector u0 = IntVector.fromMemorySegment(I8, w, wh + 0, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p0 = u0.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 0]).reinterpretAsShorts())
+                    .add(u0.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I8, act[ah + 1]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(I8, act[bh + 0]).reinterpretAsShorts())
+                    .reinterpretAsInts();
+            IntVector u1 = IntVector.fromMemorySegment(I8, w, wh + 32, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p1 = u1.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 2]).reinterpretAsShorts())
+                    .add(u1.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I8, act[ah + 3]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(I8, act[bh + 1]).reinterpretAsShorts())
+                    .reinterpretAsInts();
+            IntVector u2 = IntVector.fromMemorySegment(I8, w, wh + 64, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p2 = u2.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 4]).reinterpretAsShorts())
+                    .add(u2.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I8, act[ah + 5]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(I8, act[bh + 2]).reinterpretAsShorts())
+                    .reinterpretAsInts();
+            IntVector u3 = IntVector.fromMemorySegment(I8, w, wh + 96, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p3 = u3.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 6]).reinterpretAsShorts())
+                    .add(u3.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I8, act[ah + 7]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(I8, act[bh + 3]).reinterpretAsShorts())
+                    .reinterpretAsInts();
+            ints = ints.add(p0.add(p1).add(p2.add(p3)));
+            highs = highs.add(p0.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16))
+                    .add(p2.lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16))));
+            if (h == 1) {
+                IntVector sums = ints.sub(highs.lanewise(VectorOperators.LSHL, 16)).add(highs).sub(LOW_BIASES);
+                // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
+                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
+                        .convertShape(VectorOperators.S2I, I8, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
+                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c])))
+                        .fma(d, acc);
+                ints = IntVector.zero(I8);
+                highs = IntVector.zero(I8);
             }
-            IntVector sums = ints.sub(highs.lanewise(VectorOperators.LSHL, 16)).add(highs).sub(LOW_BIASES);
-            // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
-            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
-                    .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
-            acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                    .mul(FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c])))
-                    .fma(d, acc);
         }
         acc.mul(0x1p112f).intoArray(y, yOff);
     }

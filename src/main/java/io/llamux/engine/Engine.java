@@ -11,6 +11,7 @@ import io.llamux.model.Transformer;
 import io.llamux.model.WorkerPool;
 import io.llamux.sampling.Sampler;
 import io.llamux.tensor.GgmlType;
+import io.llamux.tensor.KernelWarmUp;
 import io.llamux.tokenizer.TextDecoder;
 import io.llamux.tokenizer.Tokenizer;
 import java.lang.foreign.Arena;
@@ -72,6 +73,7 @@ public final class Engine implements AutoCloseable {
      *                                  missing or misshapen, unsupported type), with the reason
      */
     public static Engine load(GgufFile model, EngineOptions opts) {
+        KernelWarmUp.start(model.tensors().stream().map(TensorInfo::type).toList());
         Tokenizer tokenizer = Tokenizer.fromGguf(model);
         int batch = opts.effectiveBatch();
         WorkerPool pool = new WorkerPool(opts.effectiveThreads());

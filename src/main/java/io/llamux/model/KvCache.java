@@ -1,5 +1,6 @@
 package io.llamux.model;
 
+import io.llamux.tensor.AnonymousMemory;
 import io.llamux.tensor.ActivationFormat;
 import io.llamux.tensor.ActivationFormats;
 import io.llamux.tensor.GgmlType;
@@ -95,8 +96,9 @@ public final class KvCache {
         keys = new MemorySegment[layers];
         values = new MemorySegment[layers];
         for (int l = 0; l < layers; l++) {
-            keys[l] = arena.allocate(Math.multiplyExact(kRowBytes, (long) contextSize), 64);
-            values[l] = arena.allocate(Math.multiplyExact(vRowBytes, (long) contextSize), 64);
+            // Mapped: a position's pages become resident when it is first written.
+            keys[l] = AnonymousMemory.allocate(arena, Math.multiplyExact(kRowBytes, (long) contextSize), false);
+            values[l] = AnonymousMemory.allocate(arena, Math.multiplyExact(vRowBytes, (long) contextSize), false);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.llamux.model;
 
 import io.llamux.gguf.TensorInfo;
+import io.llamux.tensor.AnonymousMemory;
 import io.llamux.tensor.PanelKernel;
 import io.llamux.tensor.PanelLayout;
 import io.llamux.tensor.RepackedFormat;
@@ -57,7 +58,7 @@ final class RepackedLinear extends Linear {
         this.layout = format.panelLayout();
         this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / (4L * actStride)));
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
-        this.packed = rewrite ? data : arena.allocate(groupBytes * (rows / groupRows), 64);
+        this.packed = rewrite ? data : AnonymousMemory.allocate(arena, groupBytes * (rows / groupRows), true);
         WorkerPool.RangeTask repack = (from, to, worker) -> {
             try (Arena scratch = Arena.ofConfined()) {
                 MemorySegment group = rewrite ? scratch.allocate(groupBytes, 64) : null;

@@ -9,6 +9,7 @@ final class Mem {
 
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Mem() {
@@ -28,6 +29,10 @@ final class Mem {
 
     static int u16(MemorySegment s, long off) {
         return s.get(I16, off) & 0xFFFF;
+    }
+
+    static long i64(MemorySegment s, long off) {
+        return s.get(I64, off);
     }
 
     static int i32(MemorySegment s, long off) {

@@ -105,22 +105,20 @@ final class Q4_0x8 implements RepackedFormat {
      */
     static void interleave(MemorySegment src, long first, long srcRowBytes, int spanBits, int shift,
                            MemorySegment dst, long out) {
+        int span = (1 << spanBits) - 1;
         for (int r = 0; r < OCTET; r++) {
             long row = first + r * srcRowBytes;
             for (int k = 0; k < 4; k++) {
-                for (int h = 0; h < 2; h++) {
-                    int e = element(k, h, 0);
-                    int bytes = Mem.i32(src, row + (e & ((1 << spanBits) - 1)));
-                    Mem.putI16(dst, out + 32L * k + 2L * (2 * r + h), lane(bytes, shift + 4 * (e >> spanBits)));
-                }
+                int e = element(k, 0, 0);
+                // Elements 8k..8k+7 are eight consecutive bytes' nibbles: both lanes of the row
+                // (h = 0, 1) from one read, written as one int (a 7B model's load was mostly this).
+                long x = Mem.i64(src, row + (e & span)) >>> (shift + 4 * (e >> spanBits));
+                long t = x & 0x0F0F_0F0F_0F0F_0F0FL;
+                t = (t | t >>> 4) & 0x00FF_00FF_00FF_00FFL;
+                t = (t | t >>> 8) & 0x0000_FFFF_0000_FFFFL;
+                Mem.putI32(dst, out + 32L * k + 4L * r, (int) (t | t >>> 16));
             }
         }
-    }
-
-    /** One weight lane: the nibbles at bit {@code shift} of the four bytes of {@code bytes}. */
-    private static int lane(int bytes, int shift) {
-        int x = bytes >>> shift;
-        return (x & 0xF) | (x >>> 4 & 0xF0) | (x >>> 8 & 0xF00) | (x >>> 12 & 0xF000);
     }
 
     /** The unsigned nibble of element {@code e} of row {@code row} (0..7) of the octet's block at {@code in}. */

@@ -1,0 +1,78 @@
+package io.llamux.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Runs the repacked kernels of the given weight types on a tiny matrix, on a thread of its
+ * own, while the model loads, so that C2 has compiled them by the first prompt. Until then
+ * they run interpreted or from C1, boxing every vector: a 7B model's first prompt of five
+ * tokens took three seconds that way, as long as loading the file. The numbers computed are
+ * thrown away; the weights are zeros (a random f16 scale can be a subnormal, slow to multiply).
+ */
+public final class KernelWarmUp {
+    /** Calls per kernel: above C2's thresholds (Tier4InvocationThreshold 5000, with back edges 15000). */
+    private static final int CALLS = 20_000;
+    private static final int COLS = 512;
+
+    private KernelWarmUp() {
+    }
+
+    /** Starts the warm-up of {@code types}' repacked kernels (those that have one) and returns at once. */
+    public static Thread start(Collection<GgmlType> types) {
+        Set<GgmlType> todo = EnumSet.noneOf(GgmlType.class);
+        for (GgmlType t : types) {
+            if (WeightFormats.repacked(t) != null) {
+                todo.add(t);
+            }
+        }
+        Thread thread = Thread.ofPlatform().daemon().name("llamux-warm-up").unstarted(() -> {
+            for (GgmlType t : todo) {
+                run(WeightFormats.repacked(t));
+            }
+        });
+        thread.setPriority(Thread.MIN_PRIORITY);
+        thread.start();
+        return thread;
+    }
+
+    /** One format's token-by-token and prompt kernels, {@link #CALLS} times each. */
+    static float run(RepackedFormat format) {
+        Random rnd = new Random(1);
+        float[] x = new float[PanelKernel.TOKENS * COLS];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float sink = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            int rows = Math.max(format.rows(), PanelKernel.ROWS);
+            MemorySegment w = arena.allocate((long) rows / format.rows() * format.groupBytes(COLS), 64);
+            int[] act = new int[format.activationInts(COLS)];
+            float[] y = new float[PanelKernel.TOKENS * rows];
+            for (int i = 0; i < CALLS; i++) {
+                format.prepareActivation(x, 0, COLS, act, 0);
+                format.matvec(w, 0, act, 0, COLS, y, 0);
+            }
+            PanelLayout layout = format.panelLayout();
+            if (layout != null) {
+                float[] panel = new float[PanelKernel.panelFloats(layout, COLS)];
+                float[] xq = new float[PanelKernel.activationFloats(layout, COLS, PanelKernel.TOKENS)];
+                for (int i = 0; i < CALLS / 4; i++) {
+                    for (int r = 0; r < PanelKernel.ROWS; r += format.rows()) {
+                        format.expandGroup(w, r / format.rows() * format.groupBytes(COLS), COLS, panel, r);
+                    }
+                    for (int t = 0; t < PanelKernel.TOKENS; t++) {
+                        format.expandActivation(x, t * COLS, COLS, xq, PanelKernel.activationOffset(layout, COLS, t));
+                    }
+                    PanelKernel.multiply(layout, panel, COLS, PanelKernel.ROWS, xq, PanelKernel.TOKENS, y, 0, rows);
+                }
+            }
+            sink += y[0];
+        }
+        return sink;
+    }
+}

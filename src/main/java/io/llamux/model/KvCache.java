@@ -213,7 +213,8 @@ public final class KvCache {
             FloatVector c = x.mul(8193f);
             FloatVector normal = c.sub(c.sub(x));
             FloatVector tiny = x.add(0.75f).sub(0.75f);
-            normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL)).intoArray(acc, d);
+            IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
+            normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats().intoArray(acc, d);
         }
         for (; d < hd; d++) {
             float x = Math.fma(Float.float16ToFloat(vs.get(HALF, base + 2L * d)), w, acc[d]);
@@ -234,7 +235,8 @@ public final class KvCache {
             FloatVector c = x.mul(8193f);
             FloatVector normal = c.sub(c.sub(x));
             FloatVector tiny = x.add(0.75f).sub(0.75f);
-            normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL)).intoArray(acc, d);
+            IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
+            normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats().intoArray(acc, d);
         }
         for (; d < hd; d++) {
             acc[d] = Float.float16ToFloat(Float.floatToFloat16(Math.fma(v[d], w, acc[d])));
@@ -242,6 +244,13 @@ public final class KvCache {
     }
 
     private static final float HALF_MIN_NORMAL = 0x1p-14f;
+    /**
+     * Its bits: |x| below it is the int compare of the bits, and the sign of their difference
+     * is the lane mask, with no VectorMask. A compare and blend compiled, in some 7B decodes, to
+     * the Java fallback of blend (a float[] a call: a thousand allocations sampled in 32
+     * tokens); bitwise operations on ints always intrinsify.
+     */
+    private static final int HALF_MIN_NORMAL_BITS = Float.floatToRawIntBits(HALF_MIN_NORMAL);
 
     /**
      * ggml_vec_scale_f16: {@code acc[d] = f16(acc[d] * a)}, each lane rounded to the nearest
@@ -260,7 +269,8 @@ public final class KvCache {
             FloatVector c = x.mul(8193f);
             FloatVector normal = c.sub(c.sub(x));
             FloatVector tiny = x.add(0.75f).sub(0.75f);
-            normal.blend(tiny, x.abs().compare(VectorOperators.LT, HALF_MIN_NORMAL)).intoArray(acc, d);
+            IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
+            normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats().intoArray(acc, d);
         }
         for (; d < hd; d++) {
             acc[d] = Float.float16ToFloat(Float.floatToFloat16(acc[d] * a));

@@ -1,16 +1,21 @@
 package io.llamux.model;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed set of threads that share a range of independent work items (matrix rows,
- * attention heads), the calling thread among them. Items are claimed in contiguous chunks of
- * about an eighth of a thread's share from one counter, so a thread the machine slows down
- * (a shared VM, another process) takes fewer chunks instead of holding everyone up at the
- * end; with fixed slices a 2-thread decode spent a sixth of its time waiting. Every item is
- * computed by exactly one thread with the same code, so results do not depend on the thread
- * count or on who took which chunk.
+ * attention heads), the calling thread among them. Each thread owns a contiguous slice and
+ * claims it in chunks of about an eighth, front to back, then helps with the other slices the
+ * same way: a thread the machine slows down (a shared VM, another process) ends up with fewer
+ * chunks instead of holding everyone up at the end (with fixed slices a 2-thread decode spent
+ * a sixth of its time waiting), and each thread's chunks follow one another in memory. Chunks
+ * taken from one shared counter alternated between the threads, so that neither read a long
+ * run of weights and the hardware prefetcher started over at every chunk: TinyLlama Q4_0
+ * decoded 46.6 tokens/s that way against 52 with two fixed halves. Every item is computed by
+ * exactly one thread with the same code, so results do not depend on the thread count or on
+ * who took which chunk.
  *
  * <p>Dispatch allocates nothing: the task is a reusable object and the hand-off is an epoch
  * counter. Workers spin briefly (a matmul follows another within microseconds) and then park.
@@ -26,8 +31,9 @@ public final class WorkerPool implements AutoCloseable {
     private final int threads;
     private final Thread[] workers;
     private final AtomicInteger pending = new AtomicInteger();
-    /** The first item not yet claimed in this job. */
-    private final AtomicInteger next = new AtomicInteger();
+    /** Slice t's first item not yet claimed, at index PAD * t (a cache line's worth apart). */
+    private final AtomicIntegerArray next;
+    private static final int PAD = 32;
     private volatile int chunk;
     private volatile long epoch;
     private volatile boolean closed;
@@ -40,6 +46,7 @@ public final class WorkerPool implements AutoCloseable {
             throw new IllegalArgumentException("thread count must be at least 1: " + threads);
         }
         this.threads = threads;
+        this.next = new AtomicIntegerArray(PAD * threads);
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             int slice = i + 1;
@@ -76,7 +83,9 @@ public final class WorkerPool implements AutoCloseable {
         this.items = n;
         this.chunk = Math.max(1, n / (threads * CHUNKS_PER_THREAD));
         this.failure = null;
-        next.set(0);
+        for (int t = 0; t < threads; t++) {
+            next.set(PAD * t, sliceStart(n, t));
+        }
         pending.set(workers.length);
         epoch++;
         for (Thread w : workers) {
@@ -108,10 +117,19 @@ public final class WorkerPool implements AutoCloseable {
 
     private static final int CHUNKS_PER_THREAD = 8;
 
+    private int sliceStart(int n, int t) {
+        return (int) ((long) n * t / threads);
+    }
+
+    /** Own slice first, then the others', each front to back. */
     private void drain(RangeTask task, int n, int worker) {
         int size = chunk;
-        for (int from = next.getAndAdd(size); from < n; from = next.getAndAdd(size)) {
-            task.run(from, Math.min(n, from + size), worker);
+        for (int i = 0; i < threads; i++) {
+            int t = (worker + i) % threads;
+            int end = sliceStart(n, t + 1);
+            for (int from = next.getAndAdd(PAD * t, size); from < end; from = next.getAndAdd(PAD * t, size)) {
+                task.run(from, Math.min(end, from + size), worker);
+            }
         }
     }
 

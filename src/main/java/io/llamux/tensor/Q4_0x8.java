@@ -222,13 +222,16 @@ final class Q4_0x8 implements RepackedFormat {
         }
     }
 
-    // The loop body is written out, with no calls but the Vector API's: a vector that crosses a
-    // call C2 did not inline is boxed (an allocation per block), C2 stops inlining once a method
-    // has grown past its node budget, and an inner loop over the four weight vectors would get
-    // pre- and post-loops with bounds checks of their own. Nibbles are shifted in int lanes
-    // (each int's two shorts at once, the mask clearing what crosses between them): C2 emits
-    // short-lane shifts by a constant as a count moved into a register first, one more
-    // instruction each (measured: 2.9 vs 3.4 ns per row and block, one thread).
+    // No calls but the Vector API's: a vector that crosses a call C2 did not inline is boxed (an
+    // allocation per block). The block's four weight vectors are an inner loop, not written
+    // out: written out, the body came near C2's node budget for inlining, and in some compiles
+    // (three runs in five of a TinyLlama prompt-then-decode benchmark) the block's last vector
+    // operations were left to late inlining, which failed to intrinsify them: a box per
+    // operation, decode at 35 tokens/s instead of 50. The loop costs its bounds bookkeeping
+    // (in cache 36 against 48 multiply-adds per ns, one thread; from memory 20 against 21-23
+    // GB/s), and it always compiles. Nibbles are shifted in int lanes (each int's two shorts
+    // at once, the mask clearing what crosses between them): C2 emits short-lane shifts by a
+    // constant as a count moved into a register first, one more instruction each.
     private static final int NIBBLES = 0x000F_000F;
 
     @Override
@@ -247,73 +250,25 @@ final class Q4_0x8 implements RepackedFormat {
             int ab = actOff + c * A_PAIRS;
             ShortVector s = ShortVector.zero(S16);
             ShortVector s2 = ShortVector.zero(S16);
-
-                long wk0_0 = wb + 32L * (0);
-                int ak0_0 = ab + 4 * (0);
-                IntVector q0_0 = IntVector.fromMemorySegment(I8, w, wk0_0, LE);
-                IntVector r0_0 = IntVector.fromMemorySegment(I8, w, wk0_0 + OCTET_BYTES, LE);
-                ShortVector a00_0 = IntVector.broadcast(I8, act[ak0_0]).reinterpretAsShorts();
-                s = s.add(q0_0.and(nibbles).reinterpretAsShorts().mul(a00_0));
-                s2 = s2.add(r0_0.and(nibbles).reinterpretAsShorts().mul(a00_0));
-                ShortVector a01_0 = IntVector.broadcast(I8, act[ak0_0 + 1]).reinterpretAsShorts();
-                s = s.add(q0_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_0));
-                s2 = s2.add(r0_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_0));
-                ShortVector a02_0 = IntVector.broadcast(I8, act[ak0_0 + 2]).reinterpretAsShorts();
-                s = s.add(q0_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_0));
-                s2 = s2.add(r0_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_0));
-                ShortVector a03_0 = IntVector.broadcast(I8, act[ak0_0 + 3]).reinterpretAsShorts();
-                s = s.add(q0_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_0));
-                s2 = s2.add(r0_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_0));
-                long wk1_0 = wb + 32L * (1);
-                int ak1_0 = ab + 4 * (1);
-                IntVector q1_0 = IntVector.fromMemorySegment(I8, w, wk1_0, LE);
-                IntVector r1_0 = IntVector.fromMemorySegment(I8, w, wk1_0 + OCTET_BYTES, LE);
-                ShortVector a10_0 = IntVector.broadcast(I8, act[ak1_0]).reinterpretAsShorts();
-                s = s.add(q1_0.and(nibbles).reinterpretAsShorts().mul(a10_0));
-                s2 = s2.add(r1_0.and(nibbles).reinterpretAsShorts().mul(a10_0));
-                ShortVector a11_0 = IntVector.broadcast(I8, act[ak1_0 + 1]).reinterpretAsShorts();
-                s = s.add(q1_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_0));
-                s2 = s2.add(r1_0.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_0));
-                ShortVector a12_0 = IntVector.broadcast(I8, act[ak1_0 + 2]).reinterpretAsShorts();
-                s = s.add(q1_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_0));
-                s2 = s2.add(r1_0.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_0));
-                ShortVector a13_0 = IntVector.broadcast(I8, act[ak1_0 + 3]).reinterpretAsShorts();
-                s = s.add(q1_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_0));
-                s2 = s2.add(r1_0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_0));
-            
-                long wk0_2 = wb + 32L * (2);
-                int ak0_2 = ab + 4 * (2);
-                IntVector q0_2 = IntVector.fromMemorySegment(I8, w, wk0_2, LE);
-                IntVector r0_2 = IntVector.fromMemorySegment(I8, w, wk0_2 + OCTET_BYTES, LE);
-                ShortVector a00_2 = IntVector.broadcast(I8, act[ak0_2]).reinterpretAsShorts();
-                s = s.add(q0_2.and(nibbles).reinterpretAsShorts().mul(a00_2));
-                s2 = s2.add(r0_2.and(nibbles).reinterpretAsShorts().mul(a00_2));
-                ShortVector a01_2 = IntVector.broadcast(I8, act[ak0_2 + 1]).reinterpretAsShorts();
-                s = s.add(q0_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_2));
-                s2 = s2.add(r0_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a01_2));
-                ShortVector a02_2 = IntVector.broadcast(I8, act[ak0_2 + 2]).reinterpretAsShorts();
-                s = s.add(q0_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_2));
-                s2 = s2.add(r0_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a02_2));
-                ShortVector a03_2 = IntVector.broadcast(I8, act[ak0_2 + 3]).reinterpretAsShorts();
-                s = s.add(q0_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_2));
-                s2 = s2.add(r0_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a03_2));
-                long wk1_2 = wb + 32L * (3);
-                int ak1_2 = ab + 4 * (3);
-                IntVector q1_2 = IntVector.fromMemorySegment(I8, w, wk1_2, LE);
-                IntVector r1_2 = IntVector.fromMemorySegment(I8, w, wk1_2 + OCTET_BYTES, LE);
-                ShortVector a10_2 = IntVector.broadcast(I8, act[ak1_2]).reinterpretAsShorts();
-                s = s.add(q1_2.and(nibbles).reinterpretAsShorts().mul(a10_2));
-                s2 = s2.add(r1_2.and(nibbles).reinterpretAsShorts().mul(a10_2));
-                ShortVector a11_2 = IntVector.broadcast(I8, act[ak1_2 + 1]).reinterpretAsShorts();
-                s = s.add(q1_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_2));
-                s2 = s2.add(r1_2.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a11_2));
-                ShortVector a12_2 = IntVector.broadcast(I8, act[ak1_2 + 2]).reinterpretAsShorts();
-                s = s.add(q1_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_2));
-                s2 = s2.add(r1_2.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a12_2));
-                ShortVector a13_2 = IntVector.broadcast(I8, act[ak1_2 + 3]).reinterpretAsShorts();
-                s = s.add(q1_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_2));
-                s2 = s2.add(r1_2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a13_2));
-                        FloatVector scale = FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c]));
+            for (int k = 0; k < 4; k++) {
+                long wk = wb + 32L * k;
+                int ak = ab + 4 * k;
+                IntVector q = IntVector.fromMemorySegment(I8, w, wk, LE);
+                IntVector r = IntVector.fromMemorySegment(I8, w, wk + OCTET_BYTES, LE);
+                ShortVector a0 = IntVector.broadcast(I8, act[ak]).reinterpretAsShorts();
+                s = s.add(q.and(nibbles).reinterpretAsShorts().mul(a0));
+                s2 = s2.add(r.and(nibbles).reinterpretAsShorts().mul(a0));
+                ShortVector a1 = IntVector.broadcast(I8, act[ak + 1]).reinterpretAsShorts();
+                s = s.add(q.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a1));
+                s2 = s2.add(r.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts().mul(a1));
+                ShortVector a2 = IntVector.broadcast(I8, act[ak + 2]).reinterpretAsShorts();
+                s = s.add(q.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a2));
+                s2 = s2.add(r.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts().mul(a2));
+                ShortVector a3 = IntVector.broadcast(I8, act[ak + 3]).reinterpretAsShorts();
+                s = s.add(q.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a3));
+                s2 = s2.add(r.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a3));
+            }
+            FloatVector scale = FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c]));
             IntVector bias = IntVector.broadcast(I8, act[side + A_SIDE * c + 1]);
             IntVector pairs = s.reinterpretAsInts();
             IntVector sums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)

@@ -202,7 +202,7 @@ public final class KvCache {
             scaleHalf(acc, hd, 1f);
             return;
         }
-        // The same, in one pass over the accumulator (scaleHalf's rounding, written out).
+        // The same, in one pass over the accumulator.
         MemorySegment vs = values[layer];
         long base = valueOffset(t, elem);
         int bound = hd & ~7;
@@ -210,11 +210,7 @@ public final class KvCache {
         int d = 0;
         for (; d < bound; d += 8) {
             FloatVector x = f16x8(vs, base + 2L * d).fma(pv, FloatVector.fromArray(F8, acc, d));
-            FloatVector c = x.mul(8193f);
-            FloatVector normal = c.sub(c.sub(x));
-            FloatVector tiny = x.add(0.75f).sub(0.75f);
-            IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
-            normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats().intoArray(acc, d);
+            roundToHalf(x).intoArray(acc, d);
         }
         for (; d < hd; d++) {
             float x = Math.fma(Float.float16ToFloat(vs.get(HALF, base + 2L * d)), w, acc[d]);
@@ -232,45 +228,40 @@ public final class KvCache {
         int d = 0;
         for (; d < bound; d += 8) {
             FloatVector x = FloatVector.fromArray(F8, v, d).fma(pv, FloatVector.fromArray(F8, acc, d));
-            FloatVector c = x.mul(8193f);
-            FloatVector normal = c.sub(c.sub(x));
-            FloatVector tiny = x.add(0.75f).sub(0.75f);
-            IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
-            normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats().intoArray(acc, d);
+            roundToHalf(x).intoArray(acc, d);
         }
         for (; d < hd; d++) {
             acc[d] = Float.float16ToFloat(Float.floatToFloat16(Math.fma(v[d], w, acc[d])));
         }
     }
 
-    private static final float HALF_MIN_NORMAL = 0x1p-14f;
     /**
-     * Its bits: |x| below it is the int compare of the bits, and the sign of their difference
-     * is the lane mask, with no VectorMask. A compare and blend compiled, in some 7B decodes, to
-     * the Java fallback of blend (a float[] a call: a thousand allocations sampled in 32
-     * tokens); bitwise operations on ints always intrinsify.
+     * Each lane rounded to the nearest IEEE half, as a float: Veltkamp's split keeps 11
+     * significant bits for halves' normal range; below it (2^-14), adding and removing 0.75
+     * (whose ulp is 2^-24, the subnormal halves' spacing) rounds to the nearest subnormal half.
+     * (Values beyond 65504 would become infinite in a half; attention sums never get there.)
+     * The lanes below 2^-14 are picked by the sign of their bits' difference from its bits, not
+     * by a compare and blend: that pair compiled, in some 7B decodes, to blend's Java fallback
+     * (a thousand allocations sampled in 32 tokens); int bit operations always intrinsify.
+     * Inlined wherever it is called (scripts/jvm-options: a vector a call returns is boxed).
      */
-    private static final int HALF_MIN_NORMAL_BITS = Float.floatToRawIntBits(HALF_MIN_NORMAL);
+    private static FloatVector roundToHalf(FloatVector x) {
+        FloatVector c = x.mul(8193f);
+        FloatVector normal = c.sub(c.sub(x));
+        FloatVector tiny = x.add(0.75f).sub(0.75f);
+        IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
+        return normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats();
+    }
 
-    /**
-     * ggml_vec_scale_f16: {@code acc[d] = f16(acc[d] * a)}, each lane rounded to the nearest
-     * IEEE half, as a float: Veltkamp's split keeps 11 significant bits for halves' normal
-     * range; below it, adding and removing 0.75 (whose ulp is 2^-24, the subnormal halves'
-     * spacing) rounds to the nearest subnormal half. (Values beyond 65504 would become
-     * infinite in a half; attention sums never get there.) Written out in the loop, not as a
-     * helper returning a vector: C2 boxes a vector a call returns unless it inlines the call,
-     * and it does not inline a helper it already compiled on its own into a big method.
-     */
+    private static final int HALF_MIN_NORMAL_BITS = Float.floatToRawIntBits(0x1p-14f);
+
+    /** ggml_vec_scale_f16: {@code acc[d] = f16(acc[d] * a)} (see {@link #roundToHalf}). */
     static void scaleHalf(float[] acc, int hd, float a) {
         int bound = hd & ~7;
         int d = 0;
         for (; d < bound; d += 8) {
             FloatVector x = FloatVector.fromArray(F8, acc, d).mul(a);
-            FloatVector c = x.mul(8193f);
-            FloatVector normal = c.sub(c.sub(x));
-            FloatVector tiny = x.add(0.75f).sub(0.75f);
-            IntVector small = x.abs().reinterpretAsInts().sub(HALF_MIN_NORMAL_BITS).lanewise(VectorOperators.ASHR, 31);
-            normal.reinterpretAsInts().bitwiseBlend(tiny.reinterpretAsInts(), small).reinterpretAsFloats().intoArray(acc, d);
+            roundToHalf(x).intoArray(acc, d);
         }
         for (; d < hd; d++) {
             acc[d] = Float.float16ToFloat(Float.floatToFloat16(acc[d] * a));

@@ -56,7 +56,7 @@ final class RepackedLinear extends Linear {
         this.acts = acts;
         this.expanded = expanded;
         this.layout = format.panelLayout();
-        this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / (4L * actStride)));
+        this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / ((long) Integer.BYTES * actStride)));
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : AnonymousMemory.allocate(arena, groupBytes * (rows / groupRows), true);
         WorkerPool.RangeTask repack = (from, to, worker) -> {

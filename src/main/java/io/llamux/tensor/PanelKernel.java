@@ -50,13 +50,16 @@ public final class PanelKernel {
     private static final int MIN_LANES = 4;
 
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    /** Whether a panel row group is one 512-bit vector (AVX-512) rather than two of 256 bits. */
+    static final boolean WIDE = Simd.F.vectorBitSize() >= 512;
 
     private PanelKernel() {
     }
 
     /** Floats of a panel for rows of {@code cols}, with room for a pass's sums. */
     public static int panelFloats(PanelLayout layout, int cols) {
-        return groups(layout, cols) * layout.groupFloats() + (layout.lanes() + MIN_LANES) * SUM_FLOATS;
+        return groups(layout, cols) * layout.groupFloats() + 2 * sumsFloats(layout);
     }
 
     private static int groups(PanelLayout layout, int cols) {
@@ -97,16 +100,43 @@ public final class PanelKernel {
      */
     public static void multiply(PanelLayout layout, float[] panel, int cols, int rows, float[] x, int batch,
                                 float[] y, int yOff, int yStride) {
-        for (int t = 0; t < batch; t += TOKENS) {
+        int sums = groups(layout, cols) * layout.groupFloats();
+        int t = 0;
+        if (WIDE) {
+            // Two groups of four tokens a pass while there are more than four left.
+            int sums2 = sums + sumsFloats(layout);
+            for (; batch - t > TOKENS; t += 2 * TOKENS) {
+                int xq = activationOffset(layout, cols, t);
+                int xq2 = activationOffset(layout, cols, t + TOKENS);
+                passWide(layout, panel, cols, x, xq, xq2, sums, sums2);
+                finish(layout, panel, cols, rows, x, xq, sums, TOKENS, y, yOff + t * yStride, yStride);
+                finish(layout, panel, cols, rows, x, xq2, sums2, batch - t - TOKENS, y, yOff + (t + TOKENS) * yStride, yStride);
+            }
+        }
+        for (; t < batch; t += TOKENS) {
             int xq = activationOffset(layout, cols, t);
-            int sums = groups(layout, cols) * layout.groupFloats();
-            pass(layout, panel, cols, x, xq, sums);
-            if (layout.mins()) {
-                mins(layout, panel, cols, x, xq, sums + layout.lanes() * SUM_FLOATS);
+            if (WIDE) {
+                passWide(layout, panel, cols, x, xq, sums);
+            } else {
+                pass(layout, panel, cols, x, xq, sums);
             }
-            for (int i = 0; i < Math.min(TOKENS, batch - t); i++) {
-                store(layout, panel, sums + ROWS * i, rows, y, yOff + (t + i) * yStride);
-            }
+            finish(layout, panel, cols, rows, x, xq, sums, batch - t, y, yOff + t * yStride, yStride);
+        }
+    }
+
+    /** Floats of one pass's sums (ggml's lanes, then the mins lanes). */
+    private static int sumsFloats(PanelLayout layout) {
+        return (layout.lanes() + MIN_LANES) * SUM_FLOATS;
+    }
+
+    /** The mins term (Q4_K) and the stores of the first {@code tokens} (at most four) of a pass at {@code sums}. */
+    private static void finish(PanelLayout layout, float[] panel, int cols, int rows, float[] x, int xq, int sums,
+                               int tokens, float[] y, int yOff, int yStride) {
+        if (layout.mins()) {
+            mins(layout, panel, cols, x, xq, sums + layout.lanes() * SUM_FLOATS);
+        }
+        for (int i = 0; i < Math.min(TOKENS, tokens); i++) {
+            store(layout, panel, sums + ROWS * i, rows, y, yOff + i * yStride);
         }
     }
 
@@ -174,6 +204,151 @@ public final class PanelKernel {
                     s21 = zero;
                     s30 = zero;
                     s31 = zero;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #pass} with the sixteen rows in one 512-bit vector. Four tokens are then only four
+     * chains of FMAs, too few to keep both FMA pipes busy (four cycles each), so even and odd
+     * elements of a block go to separate sums, added at the block's end: eight chains. The
+     * products are integers and every partial sum is below 2^24, so the block's sum is the same
+     * exact integer in any order.
+     */
+    private static void passWide(PanelLayout layout, float[] panel, int cols, float[] x, int xq, int sums) {
+        FloatVector zero = FloatVector.zero(F16);
+        for (int i = 0; i < layout.lanes() * SUM_FLOATS; i += ROWS) {
+            zero.intoArray(panel, sums + i);
+        }
+        int blocks = layout.blocks();
+        int groups = groups(layout, cols);
+        int scales = xq + TOKENS * cols;
+        for (int g = 0; g < groups; g++) {
+            int gBase = g * layout.groupFloats();
+            int dAt = gBase + blocks * BLOCK_FLOATS;
+            int daAt = scales + TOKENS * layout.actSide() * g;
+            FloatVector s0 = zero;
+            FloatVector s1 = zero;
+            FloatVector s2 = zero;
+            FloatVector s3 = zero;
+            FloatVector u0 = zero;
+            FloatVector u1 = zero;
+            FloatVector u2 = zero;
+            FloatVector u3 = zero;
+            for (int i = 0; i < blocks; i++) {
+                int base = gBase + BLOCK_FLOATS * i;
+                int xb = xq + TOKENS * (layout.groupElements() * g + QK * i);
+                for (int j = 0; j < QK; j += 2) {
+                    int w = base + ROWS * j;
+                    int a = xb + TOKENS * j;
+                    FloatVector w0 = FloatVector.fromArray(F16, panel, w);
+                    FloatVector w1 = FloatVector.fromArray(F16, panel, w + ROWS);
+                    s0 = w0.fma(FloatVector.broadcast(F16, x[a]), s0);
+                    s1 = w0.fma(FloatVector.broadcast(F16, x[a + 1]), s1);
+                    s2 = w0.fma(FloatVector.broadcast(F16, x[a + 2]), s2);
+                    s3 = w0.fma(FloatVector.broadcast(F16, x[a + 3]), s3);
+                    u0 = w1.fma(FloatVector.broadcast(F16, x[a + 4]), u0);
+                    u1 = w1.fma(FloatVector.broadcast(F16, x[a + 5]), u1);
+                    u2 = w1.fma(FloatVector.broadcast(F16, x[a + 6]), u2);
+                    u3 = w1.fma(FloatVector.broadcast(F16, x[a + 7]), u3);
+                }
+                if (layout.lanes() > 1 || i == blocks - 1) {
+                    FloatVector d = FloatVector.fromArray(F16, panel, dAt);
+                    int acc = sums + SUM_FLOATS * (layout.lanes() > 1 ? i : 0);
+                    s0.add(u0).fma(d.mul(x[daAt]), FloatVector.fromArray(F16, panel, acc)).intoArray(panel, acc);
+                    s1.add(u1).fma(d.mul(x[daAt + 1]), FloatVector.fromArray(F16, panel, acc + ROWS))
+                            .intoArray(panel, acc + ROWS);
+                    s2.add(u2).fma(d.mul(x[daAt + 2]), FloatVector.fromArray(F16, panel, acc + 2 * ROWS))
+                            .intoArray(panel, acc + 2 * ROWS);
+                    s3.add(u3).fma(d.mul(x[daAt + 3]), FloatVector.fromArray(F16, panel, acc + 3 * ROWS))
+                            .intoArray(panel, acc + 3 * ROWS);
+                    s0 = zero;
+                    s1 = zero;
+                    s2 = zero;
+                    s3 = zero;
+                    u0 = zero;
+                    u1 = zero;
+                    u2 = zero;
+                    u3 = zero;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #passWide} for eight tokens, the four at {@code xq} into {@code sums} and the four
+     * at {@code xq2} into {@code sums2}: each weight vector loaded serves eight FMAs, eight
+     * chains, and a panel is read from the cache half as often.
+     */
+    private static void passWide(PanelLayout layout, float[] panel, int cols, float[] x, int xq, int xq2,
+                                 int sums, int sums2) {
+        FloatVector zero = FloatVector.zero(F16);
+        for (int i = 0; i < layout.lanes() * SUM_FLOATS; i += ROWS) {
+            zero.intoArray(panel, sums + i);
+            zero.intoArray(panel, sums2 + i);
+        }
+        int blocks = layout.blocks();
+        int groups = groups(layout, cols);
+        int scales = xq + TOKENS * cols;
+        int scales2 = xq2 + TOKENS * cols;
+        for (int g = 0; g < groups; g++) {
+            int gBase = g * layout.groupFloats();
+            int dAt = gBase + blocks * BLOCK_FLOATS;
+            int side = TOKENS * layout.actSide() * g;
+            FloatVector s0 = zero;
+            FloatVector s1 = zero;
+            FloatVector s2 = zero;
+            FloatVector s3 = zero;
+            FloatVector u0 = zero;
+            FloatVector u1 = zero;
+            FloatVector u2 = zero;
+            FloatVector u3 = zero;
+            for (int i = 0; i < blocks; i++) {
+                int base = gBase + BLOCK_FLOATS * i;
+                int e = TOKENS * (layout.groupElements() * g + QK * i);
+                int xb = xq + e;
+                int xb2 = xq2 + e;
+                for (int j = 0; j < QK; j++) {
+                    int a = xb + TOKENS * j;
+                    int a2 = xb2 + TOKENS * j;
+                    FloatVector w = FloatVector.fromArray(F16, panel, base + ROWS * j);
+                    s0 = w.fma(FloatVector.broadcast(F16, x[a]), s0);
+                    s1 = w.fma(FloatVector.broadcast(F16, x[a + 1]), s1);
+                    s2 = w.fma(FloatVector.broadcast(F16, x[a + 2]), s2);
+                    s3 = w.fma(FloatVector.broadcast(F16, x[a + 3]), s3);
+                    u0 = w.fma(FloatVector.broadcast(F16, x[a2]), u0);
+                    u1 = w.fma(FloatVector.broadcast(F16, x[a2 + 1]), u1);
+                    u2 = w.fma(FloatVector.broadcast(F16, x[a2 + 2]), u2);
+                    u3 = w.fma(FloatVector.broadcast(F16, x[a2 + 3]), u3);
+                }
+                if (layout.lanes() > 1 || i == blocks - 1) {
+                    FloatVector d = FloatVector.fromArray(F16, panel, dAt);
+                    int lane = SUM_FLOATS * (layout.lanes() > 1 ? i : 0);
+                    int acc = sums + lane;
+                    int acc2 = sums2 + lane;
+                    int da = scales + side;
+                    int da2 = scales2 + side;
+                    s0.fma(d.mul(x[da]), FloatVector.fromArray(F16, panel, acc)).intoArray(panel, acc);
+                    s1.fma(d.mul(x[da + 1]), FloatVector.fromArray(F16, panel, acc + ROWS)).intoArray(panel, acc + ROWS);
+                    s2.fma(d.mul(x[da + 2]), FloatVector.fromArray(F16, panel, acc + 2 * ROWS))
+                            .intoArray(panel, acc + 2 * ROWS);
+                    s3.fma(d.mul(x[da + 3]), FloatVector.fromArray(F16, panel, acc + 3 * ROWS))
+                            .intoArray(panel, acc + 3 * ROWS);
+                    u0.fma(d.mul(x[da2]), FloatVector.fromArray(F16, panel, acc2)).intoArray(panel, acc2);
+                    u1.fma(d.mul(x[da2 + 1]), FloatVector.fromArray(F16, panel, acc2 + ROWS)).intoArray(panel, acc2 + ROWS);
+                    u2.fma(d.mul(x[da2 + 2]), FloatVector.fromArray(F16, panel, acc2 + 2 * ROWS))
+                            .intoArray(panel, acc2 + 2 * ROWS);
+                    u3.fma(d.mul(x[da2 + 3]), FloatVector.fromArray(F16, panel, acc2 + 3 * ROWS))
+                            .intoArray(panel, acc2 + 3 * ROWS);
+                    s0 = zero;
+                    s1 = zero;
+                    s2 = zero;
+                    s3 = zero;
+                    u0 = zero;
+                    u1 = zero;
+                    u2 = zero;
+                    u3 = zero;
                 }
             }
         }

@@ -10,17 +10,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0 weights of eight rows interleaved block by block, so that one 16-lane short multiply
- * serves all eight rows, with Q8_0 activations held as int16 pairs that are broadcast to them
- * as they are loaded. A group is sixteen rows, two such octets, so that each activation
- * vector loaded serves both.
+ * Q4_0 weights of sixteen rows interleaved block by block, so that one 32-lane short multiply
+ * (AVX-512; two of 16 lanes with AVX2) serves all sixteen rows, with Q8_0 activations held as
+ * int16 pairs that are broadcast to them as they are loaded.
  *
- * <p>A group of sixteen rows is, for each block column c (32 weights of every row), octet o
- * (rows 8o..8o+7) at 288c+144o:
+ * <p>A group of sixteen rows is, for each block column c (32 weights of every row), at 288c:
  * <pre>
- *   +0       u16 q[4][16]  vector k, lane 2r+h: elements 8k+4h+j (j = 0..3) of row r's block c
- *                          as the unsigned nibbles (q+8) at bits 4j..4j+3
- *   +128     f16 d[8]      row r's block scale
+ *   +64k     u16 q[4][32]  vector k, lane 2r+h: elements 8k+4h+j (j = 0..3) of row r's block c
+ *                          as the unsigned nibbles (q+8) at bits 4j..4j+3 (rows 0-7 in its first
+ *                          32 bytes, an "octet", rows 8-15 in the next)
+ *   +256     f16 d[16]     row r's block scale
  * </pre>
  * so a group takes exactly the bytes of its sixteen rows in the file, and can be repacked
  * where it lies. A prepared activation vector of B blocks is, in ints:
@@ -50,16 +49,20 @@ final class Q4_0x8 implements RepackedFormat {
 
     static final int ROWS = 16;
     static final int OCTET = 8;
-    static final int OCTET_BYTES = 144;
-    static final int W_BLOCK = 2 * OCTET_BYTES;
-    static final int W_SCALES = 128;
+    /** Bytes of one weight vector k of the sixteen rows (of an octet: half). */
+    static final int W_VECTOR = 64;
+    static final int W_SCALES = 256;
+    static final int W_BLOCK = 288;
     static final int A_PAIRS = 16;
     static final int A_SIDE = 2;
 
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     @Override
@@ -92,19 +95,15 @@ final class Q4_0x8 implements RepackedFormat {
         return 8 * k + 4 * (lane & 1) + j;
     }
 
-    /** Where row {@code row}'s block column {@code c} lies in a group. */
-    private static long octetBlock(long groupOff, int c, int row) {
-        return groupOff + (long) c * W_BLOCK + (long) (row / OCTET) * OCTET_BYTES;
-    }
-
     /**
-     * Writes one block column of eight rows in this layout (128 bytes at {@code out}) from 32
-     * nibbles a row in a file's layout: row r's element e is at bits {@code shift + 4 * (e >>
-     * spanBits)} of byte {@code e % 2^spanBits} from {@code first + r * srcRowBytes} (Q4_0: runs
-     * of 16, the low nibbles first; a Q4_K sub-block: one run of 32, all at one shift).
+     * Writes one block column of eight rows in this layout (four vectors of 32 bytes at {@code
+     * out}, {@code stride} bytes apart) from 32 nibbles a row in a file's layout: row r's element
+     * e is at bits {@code shift + 4 * (e >> spanBits)} of byte {@code e % 2^spanBits} from
+     * {@code first + r * srcRowBytes} (Q4_0: runs of 16, the low nibbles first; a Q4_K
+     * sub-block: one run of 32, all at one shift).
      */
     static void interleave(MemorySegment src, long first, long srcRowBytes, int spanBits, int shift,
-                           MemorySegment dst, long out) {
+                           MemorySegment dst, long out, long stride) {
         int span = (1 << spanBits) - 1;
         for (int r = 0; r < OCTET; r++) {
             long row = first + r * srcRowBytes;
@@ -116,16 +115,19 @@ final class Q4_0x8 implements RepackedFormat {
                 long t = x & 0x0F0F_0F0F_0F0F_0F0FL;
                 t = (t | t >>> 4) & 0x00FF_00FF_00FF_00FFL;
                 t = (t | t >>> 8) & 0x0000_FFFF_0000_FFFFL;
-                Mem.putI32(dst, out + 32L * k + 4L * r, (int) (t | t >>> 16));
+                Mem.putI32(dst, out + stride * k + 4L * r, (int) (t | t >>> 16));
             }
         }
     }
 
-    /** The unsigned nibble of element {@code e} of row {@code row} (0..7) of the octet's block at {@code in}. */
-    static int nibble(MemorySegment w, long in, int row, int e) {
+    /**
+     * The unsigned nibble of element {@code e} of row {@code row} (0..7) of the octet's block at
+     * {@code in}, its vectors {@code stride} bytes apart.
+     */
+    static int nibble(MemorySegment w, long in, long stride, int row, int e) {
         int k = e / 8;
         int h = (e / 4) & 1;
-        return (Mem.u16(w, in + 32L * k + 2L * (2 * row + h)) >> (4 * (e & 3))) & 0xF;
+        return (Mem.u16(w, in + stride * k + 2L * (2 * row + h)) >> (4 * (e & 3))) & 0xF;
     }
 
     /** The block element whose quant is the low half of activation pair m (its high half: +4). */
@@ -136,13 +138,13 @@ final class Q4_0x8 implements RepackedFormat {
     @Override
     public void repack(MemorySegment src, long srcOff, long srcRowBytes, MemorySegment dst, long dstOff, int cols) {
         for (int c = 0; c < blocks(cols); c++) {
+            long out = dstOff + (long) c * W_BLOCK;
             for (int o = 0; o < ROWS / OCTET; o++) {
-                long out = octetBlock(dstOff, c, OCTET * o);
                 long first = srcOff + OCTET * o * srcRowBytes + (long) c * Q4_0Format.BYTES;
                 for (int r = 0; r < OCTET; r++) {
-                    Mem.putI16(dst, out + W_SCALES + 2L * r, Mem.i16(src, first + r * srcRowBytes + Q4_0Format.D));
+                    Mem.putI16(dst, out + W_SCALES + 2L * (OCTET * o + r), Mem.i16(src, first + r * srcRowBytes + Q4_0Format.D));
                 }
-                interleave(src, first + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out);
+                interleave(src, first + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out + 32L * o, W_VECTOR);
             }
         }
     }
@@ -150,10 +152,10 @@ final class Q4_0x8 implements RepackedFormat {
     @Override
     public void dequantizeRow(MemorySegment w, long wOff, int row, float[] out, int outOff, int cols) {
         for (int c = 0; c < blocks(cols); c++) {
-            long in = octetBlock(wOff, c, row);
-            float d = Mem.f16(w, in + W_SCALES + 2L * (row % OCTET));
+            long in = wOff + (long) c * W_BLOCK;
+            float d = Mem.f16(w, in + W_SCALES + 2L * row);
             for (int e = 0; e < Q4_0Format.QK; e++) {
-                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in, row % OCTET, e) - 8) * d;
+                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in + 32L * (row / OCTET), W_VECTOR, row % OCTET, e) - 8) * d;
             }
         }
     }
@@ -173,11 +175,11 @@ final class Q4_0x8 implements RepackedFormat {
         int blocks = blocks(cols);
         for (int c = 0; c < blocks; c++) {
             for (int o = 0; o < ROWS / OCTET; o++) {
-                long wb = wOff + (long) c * W_BLOCK + (long) o * OCTET_BYTES;
+                long wb = wOff + (long) c * W_BLOCK + 32L * o;
                 int at = PanelLayout.BLOCKS_OF_32.groupFloats() * c + lane + OCTET * o;
-                scales(w, wb + W_SCALES).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
+                scales(w, wOff + (long) c * W_BLOCK + W_SCALES + 16L * o).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
                 for (int k = 0; k < 4; k++) {
-                    IntVector q = IntVector.fromMemorySegment(I8, w, wb + 32L * k, LE);
+                    IntVector q = IntVector.fromMemorySegment(I8, w, wb + (long) W_VECTOR * k, LE);
                     int e = at + PanelKernel.ROWS * 8 * k;
                     expandNibbles(q, 0, panel, e);
                     expandNibbles(q, 16, panel, e + PanelKernel.ROWS * 4);
@@ -236,6 +238,15 @@ final class Q4_0x8 implements RepackedFormat {
 
     @Override
     public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+        if (PanelKernel.WIDE) {
+            matvecWide(w, wOff, act, actOff, cols, y, yOff);
+        } else {
+            matvecNarrow(w, wOff, act, actOff, cols, y, yOff);
+        }
+    }
+
+    /** The sixteen rows as two octets of 256-bit vectors (AVX2). */
+    private static void matvecNarrow(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
         int side = actOff + blocks * A_PAIRS;
         FloatVector acc = FloatVector.zero(F8);
@@ -246,15 +257,15 @@ final class Q4_0x8 implements RepackedFormat {
         FloatVector acc2 = FloatVector.zero(F8);
         for (int c = 0; c < blocks; c++) {
             long wb = wOff + (long) c * W_BLOCK;
-            long wb2 = wb + OCTET_BYTES;
+
             int ab = actOff + c * A_PAIRS;
             ShortVector s = ShortVector.zero(S16);
             ShortVector s2 = ShortVector.zero(S16);
             for (int k = 0; k < 4; k++) {
-                long wk = wb + 32L * k;
+                long wk = wb + (long) W_VECTOR * k;
                 int ak = ab + 4 * k;
                 IntVector q = IntVector.fromMemorySegment(I8, w, wk, LE);
-                IntVector r = IntVector.fromMemorySegment(I8, w, wk + OCTET_BYTES, LE);
+                IntVector r = IntVector.fromMemorySegment(I8, w, wk + 32, LE);
                 ShortVector a0 = IntVector.broadcast(I8, act[ak]).reinterpretAsShorts();
                 s = s.add(q.and(nibbles).reinterpretAsShorts().mul(a0));
                 s2 = s2.add(r.and(nibbles).reinterpretAsShorts().mul(a0));
@@ -281,12 +292,47 @@ final class Q4_0x8 implements RepackedFormat {
             IntVector pairs2 = s2.reinterpretAsInts();
             IntVector sums2 = pairs2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(pairs2.lanewise(VectorOperators.ASHR, 16)).sub(bias);
-            FloatVector d2 = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb2 + W_SCALES, LE)
+            FloatVector d2 = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES + 16, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
             acc2 = ((FloatVector) sums2.convert(VectorOperators.I2F, 0)).mul(scale).fma(d2, acc2);
         }
         acc.mul(0x1p112f).intoArray(y, yOff);
         acc2.mul(0x1p112f).intoArray(y, yOff + OCTET);
+    }
+
+    /** The sixteen rows in one 512-bit vector (AVX-512): half the instructions of the octets. */
+    private static void matvecWide(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+        int blocks = blocks(cols);
+        int side = actOff + blocks * A_PAIRS;
+        FloatVector acc = FloatVector.zero(F16);
+        IntVector nibbles = IntVector.broadcast(I16, NIBBLES);
+        IntVector halfBits = IntVector.broadcast(I16, 0x8FFF_E000);
+        for (int c = 0; c < blocks; c++) {
+            long wb = wOff + (long) c * W_BLOCK;
+            int ab = actOff + c * A_PAIRS;
+            ShortVector s = ShortVector.zero(S32);
+            for (int k = 0; k < 4; k++) {
+                int ak = ab + 4 * k;
+                IntVector q = IntVector.fromMemorySegment(I16, w, wb + (long) W_VECTOR * k, LE);
+                s = s.add(q.and(nibbles).reinterpretAsShorts()
+                        .mul(IntVector.broadcast(I16, act[ak]).reinterpretAsShorts()));
+                s = s.add(q.lanewise(VectorOperators.LSHR, 4).and(nibbles).reinterpretAsShorts()
+                        .mul(IntVector.broadcast(I16, act[ak + 1]).reinterpretAsShorts()));
+                s = s.add(q.lanewise(VectorOperators.LSHR, 8).and(nibbles).reinterpretAsShorts()
+                        .mul(IntVector.broadcast(I16, act[ak + 2]).reinterpretAsShorts()));
+                s = s.add(q.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts()
+                        .mul(IntVector.broadcast(I16, act[ak + 3]).reinterpretAsShorts()));
+            }
+            FloatVector scale = FloatVector.broadcast(F16, Float.intBitsToFloat(act[side + A_SIDE * c]));
+            IntVector pairs = s.reinterpretAsInts();
+            IntVector sums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).sub(act[side + A_SIDE * c + 1]);
+            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S16, w, wb + W_SCALES, LE)
+                    .convertShape(VectorOperators.S2I, I16, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
+            acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).mul(scale).fma(d, acc);
+        }
+        acc.mul(0x1p112f).intoArray(y, yOff);
     }
 }

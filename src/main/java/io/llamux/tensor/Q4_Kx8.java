@@ -96,7 +96,7 @@ final class Q4_Kx8 implements RepackedFormat {
             long first = srcOff + (long) b * Q4_KFormat.BYTES;
             for (int s = 0; s < 8; s++) {
                 Q4_0x8.interleave(src, first + Q4_KFormat.QS + 32 * (s >> 1), srcRowBytes, 5, 4 * (s & 1),
-                        dst, out + (long) W_SUB * s);
+                        dst, out + (long) W_SUB * s, 32);
             }
             for (int r = 0; r < ROWS; r++) {
                 long blk = first + r * srcRowBytes;
@@ -141,7 +141,7 @@ final class Q4_Kx8 implements RepackedFormat {
                 float ml = dmin * field(w, in, row, s, true);
                 int o = outOff + b * QK + SUB * s;
                 for (int e = 0; e < SUB; e++) {
-                    out[o + e] = dl * Q4_0x8.nibble(w, in + (long) W_SUB * s, row, e) - ml;
+                    out[o + e] = dl * Q4_0x8.nibble(w, in + (long) W_SUB * s, 32, row, e) - ml;
                 }
             }
         }

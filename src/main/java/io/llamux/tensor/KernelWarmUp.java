@@ -55,7 +55,12 @@ public final class KernelWarmUp {
             x[i] = (float) rnd.nextGaussian();
         }
         float sink = 0;
-        try (Arena arena = Arena.ofConfined()) {
+        // A shared arena, as the engine's weights (Engine.load): C2 profiles the class of a
+        // segment's session and hoists the check of it above the kernel's loop; warmed up on a
+        // confined arena, the first real matrix failed that check (a "profile_predicate" trap),
+        // and the kernel was recompiled on a loop entry with its vector operations left to Java
+        // (seen on Q6_Kx8.matvec: TinyLlama Q4_K_M decode 10.7 instead of 14.7 tokens/s).
+        try (Arena arena = Arena.ofShared()) {
             int rows = Math.max(format.rows(), PanelKernel.ROWS);
             MemorySegment w = arena.allocate((long) rows / format.rows() * format.groupBytes(COLS), 64);
             int[] act = new int[format.activationInts(COLS)];

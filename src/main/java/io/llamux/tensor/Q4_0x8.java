@@ -96,14 +96,15 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     /**
-     * Writes one block column of eight rows in this layout (four vectors of 32 bytes at {@code
-     * out}, {@code stride} bytes apart) from 32 nibbles a row in a file's layout: row r's element
+     * Writes one block column of eight rows in this layout (four vectors of 32 bytes, vector k
+     * at {@code out + stride * (k & 1) + pairStride * (k >> 1)}) from 32 nibbles a row in a
+     * file's layout: row r's element
      * e is at bits {@code shift + 4 * (e >> spanBits)} of byte {@code e % 2^spanBits} from
      * {@code first + r * srcRowBytes} (Q4_0: runs of 16, the low nibbles first; a Q4_K
      * sub-block: one run of 32, all at one shift).
      */
     static void interleave(MemorySegment src, long first, long srcRowBytes, int spanBits, int shift,
-                           MemorySegment dst, long out, long stride) {
+                           MemorySegment dst, long out, long stride, long pairStride) {
         int span = (1 << spanBits) - 1;
         for (int r = 0; r < OCTET; r++) {
             long row = first + r * srcRowBytes;
@@ -115,19 +116,19 @@ final class Q4_0x8 implements RepackedFormat {
                 long t = x & 0x0F0F_0F0F_0F0F_0F0FL;
                 t = (t | t >>> 4) & 0x00FF_00FF_00FF_00FFL;
                 t = (t | t >>> 8) & 0x0000_FFFF_0000_FFFFL;
-                Mem.putI32(dst, out + stride * k + 4L * r, (int) (t | t >>> 16));
+                Mem.putI32(dst, out + stride * (k & 1) + pairStride * (k >> 1) + 4L * r, (int) (t | t >>> 16));
             }
         }
     }
 
     /**
      * The unsigned nibble of element {@code e} of row {@code row} (0..7) of the octet's block at
-     * {@code in}, its vectors {@code stride} bytes apart.
+     * {@code in}, its vectors placed as by {@link #interleave}.
      */
-    static int nibble(MemorySegment w, long in, long stride, int row, int e) {
+    static int nibble(MemorySegment w, long in, long stride, long pairStride, int row, int e) {
         int k = e / 8;
         int h = (e / 4) & 1;
-        return (Mem.u16(w, in + stride * k + 2L * (2 * row + h)) >> (4 * (e & 3))) & 0xF;
+        return (Mem.u16(w, in + stride * (k & 1) + pairStride * (k >> 1) + 2L * (2 * row + h)) >> (4 * (e & 3))) & 0xF;
     }
 
     /** The block element whose quant is the low half of activation pair m (its high half: +4). */
@@ -144,7 +145,7 @@ final class Q4_0x8 implements RepackedFormat {
                 for (int r = 0; r < OCTET; r++) {
                     Mem.putI16(dst, out + W_SCALES + 2L * (OCTET * o + r), Mem.i16(src, first + r * srcRowBytes + Q4_0Format.D));
                 }
-                interleave(src, first + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out + 32L * o, W_VECTOR);
+                interleave(src, first + Q4_0Format.QS, srcRowBytes, 4, 0, dst, out + 32L * o, W_VECTOR, 2 * W_VECTOR);
             }
         }
     }
@@ -155,7 +156,7 @@ final class Q4_0x8 implements RepackedFormat {
             long in = wOff + (long) c * W_BLOCK;
             float d = Mem.f16(w, in + W_SCALES + 2L * row);
             for (int e = 0; e < Q4_0Format.QK; e++) {
-                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in + 32L * (row / OCTET), W_VECTOR, row % OCTET, e) - 8) * d;
+                out[outOff + c * Q4_0Format.QK + e] = (nibble(w, in + 32L * (row / OCTET), W_VECTOR, 2 * W_VECTOR, row % OCTET, e) - 8) * d;
             }
         }
     }

@@ -11,18 +11,19 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q6_K weights of eight rows interleaved, each quant widened to a signed byte, so that the
+ * Q6_K weights of sixteen rows interleaved, each quant widened to a signed byte, so that the
  * 6-bit fields are unpacked once at load time instead of in every product (the file layout
  * costs some ten vector operations per eight products; this one about two). The layout is a
  * quarter larger than the file's, so it always goes to new memory; Q6_K is the output head of
  * most Q4_0 and Q4_K_M files and a few other tensors of the latter.
  *
- * <p>A group of eight rows is, for each super-block b (256 weights of every row):
+ * <p>A group of sixteen rows is, for each super-block b (256 weights of every row):
  * <pre>
- *   2208b         i8  q[16][8][16]  group s, vector j, lane 2r+h: quant - 32 of element 16s+j+8h of row r
- *   2208b+2048    i8  scale[16][8]  group s's scale of row r
- *   2208b+2176    f32 d[8]          row r's super-block scale, widened from f16
+ *   4416b         i8  q[16][8][32]   group s, vector j, lane 2r+h: quant - 32 of element 16s+j+8h of row r
+ *   4416b+4096    i8  scale[16][16]  group s's scale of row r
+ *   4416b+4352    f32 d[16]          row r's super-block scale, widened from f16
  * </pre>
+ * (rows 0-7, an octet, in the first half of each field's run, for AVX2's 256-bit kernel)
  * and a prepared activation vector (Q8_K, quantized as llama.cpp does) of B super-blocks is,
  * in ints, for super-block b, at 128b+8s+j (group s, j &lt; 8) elements 16s+j (low half) and
  * 16s+j+8 (high half) as int16, the pair broadcast to the eight int lanes as it is loaded (as in
@@ -33,11 +34,15 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Q6_Kx8 implements RepackedFormat {
 
-    static final int ROWS = 8;
+    static final int ROWS = 16;
+    static final int OCTET = 8;
     static final int QK = Q6_KFormat.QK;
-    static final int W_SCALES = 2048;
-    static final int W_D = 2176;
-    static final int W_BLOCK = 2208;
+    /** Bytes of one vector j of a group: two quants of each row. */
+    static final int W_VECTOR = 2 * ROWS;
+    static final int W_GROUP = 8 * W_VECTOR;
+    static final int W_SCALES = 16 * W_GROUP;
+    static final int W_D = W_SCALES + 16 * ROWS;
+    static final int W_BLOCK = W_D + 4 * ROWS;
     static final int A_PAIRS = 128;
     static final int A_SIDE = 1;
 
@@ -47,6 +52,13 @@ final class Q6_Kx8 implements RepackedFormat {
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    // The matvec's width: a part of sixteen rows in 512-bit vectors, or two octets in 256-bit.
+    private static final int PARTS = PanelKernel.WIDE ? 1 : 2;
+    private static final VectorSpecies<Integer> IV = PanelKernel.WIDE ? IntVector.SPECIES_512 : I8;
+    private static final VectorSpecies<Float> FV = PanelKernel.WIDE ? FloatVector.SPECIES_512 : F8;
+    private static final VectorSpecies<Short> SQ = PanelKernel.WIDE ? ShortVector.SPECIES_512 : S16;
+    private static final VectorSpecies<Byte> BQ = PanelKernel.WIDE ? ByteVector.SPECIES_256 : B16;
+    private static final VectorSpecies<Byte> BS = PanelKernel.WIDE ? ByteVector.SPECIES_128 : B8;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     @Override
@@ -82,11 +94,11 @@ final class Q6_Kx8 implements RepackedFormat {
                 long blk = srcOff + r * srcRowBytes + (long) b * Q6_KFormat.BYTES;
                 Mem.putF32(dst, out + W_D + 4L * r, Mem.f16(src, blk + Q6_KFormat.D));
                 for (int s = 0; s < 16; s++) {
-                    Mem.putI8(dst, out + W_SCALES + 8L * s + r, Mem.i8(src, blk + Q6_KFormat.SCALES + s));
+                    Mem.putI8(dst, out + W_SCALES + (long) ROWS * s + r, Mem.i8(src, blk + Q6_KFormat.SCALES + s));
                     for (int e = 0; e < 16; e++) {
                         int j = e & 7;
                         int h = e >> 3;
-                        Mem.putI8(dst, out + 128L * s + 16L * j + 2 * r + h, Q6_KFormat.quant(src, blk, s, e) - 32);
+                        Mem.putI8(dst, out + (long) W_GROUP * s + (long) W_VECTOR * j + 2 * r + h, Q6_KFormat.quant(src, blk, s, e) - 32);
                     }
                 }
             }
@@ -99,9 +111,9 @@ final class Q6_Kx8 implements RepackedFormat {
             long in = wOff + (long) b * W_BLOCK;
             float d = Mem.f32(w, in + W_D + 4L * row);
             for (int s = 0; s < 16; s++) {
-                float dl = d * Mem.i8(w, in + W_SCALES + 8L * s + row);
+                float dl = d * Mem.i8(w, in + W_SCALES + (long) ROWS * s + row);
                 for (int e = 0; e < 16; e++) {
-                    out[outOff + b * QK + 16 * s + e] = dl * Mem.i8(w, in + 128L * s + 16L * (e & 7) + 2 * row + (e >> 3));
+                    out[outOff + b * QK + 16 * s + e] = dl * Mem.i8(w, in + (long) W_GROUP * s + (long) W_VECTOR * (e & 7) + 2 * row + (e >> 3));
                 }
             }
         }
@@ -116,25 +128,31 @@ final class Q6_Kx8 implements RepackedFormat {
     public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
         int groupFloats = PanelLayout.Q6_K.groupFloats();
         for (int b = 0; b < blocks(cols); b++) {
-            long wb = wOff + (long) b * W_BLOCK;
-            int at = groupFloats * b + lane;
-            for (int s = 0; s < 16; s++) {
-                IntVector scales = (IntVector) ByteVector.fromMemorySegment(B8, w, wb + W_SCALES + 8L * s, LE)
-                        .convertShape(VectorOperators.B2I, I8, 0);
-                for (int j = 0; j < 8; j++) {
-                    // Int lane r: row r's two bytes, elements 16s+j (low) and 16s+j+8 (high).
-                    IntVector pair = (IntVector) ShortVector.fromMemorySegment(S8, w, wb + 128L * s + 16L * j, LE)
-                            .convertShape(VectorOperators.S2I, I8, 0);
-                    IntVector lo = pair.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24);
-                    IntVector hi = pair.lanewise(VectorOperators.ASHR, 8);
-                    ((FloatVector) lo.mul(scales).convert(VectorOperators.I2F, 0))
-                            .intoArray(panel, at + PanelKernel.ROWS * (16 * s + j));
-                    ((FloatVector) hi.mul(scales).convert(VectorOperators.I2F, 0))
-                            .intoArray(panel, at + PanelKernel.ROWS * (16 * s + j + 8));
-                }
+            for (int o = 0; o < ROWS / OCTET; o++) {
+                expandOctet(w, wOff + (long) b * W_BLOCK, o, panel, groupFloats * b + lane + OCTET * o);
             }
-            FloatVector.fromMemorySegment(F8, w, wb + W_D, LE).intoArray(panel, at + PanelKernel.ROWS * QK);
         }
+    }
+
+    /** Rows 8o..8o+7 of the super-block at {@code wb}, into the panel at {@code at}. */
+    private static void expandOctet(MemorySegment w, long wb, int o, float[] panel, int at) {
+        for (int s = 0; s < 16; s++) {
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(B8, w, wb + W_SCALES + (long) ROWS * s + OCTET * o, LE)
+                    .convertShape(VectorOperators.B2I, I8, 0);
+            for (int j = 0; j < 8; j++) {
+                // Int lane r: row r's two bytes, elements 16s+j (low) and 16s+j+8 (high).
+                IntVector pair = (IntVector) ShortVector.fromMemorySegment(S8, w,
+                        wb + (long) W_GROUP * s + (long) W_VECTOR * j + 2L * OCTET * o, LE)
+                        .convertShape(VectorOperators.S2I, I8, 0);
+                IntVector lo = pair.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24);
+                IntVector hi = pair.lanewise(VectorOperators.ASHR, 8);
+                ((FloatVector) lo.mul(scales).convert(VectorOperators.I2F, 0))
+                        .intoArray(panel, at + PanelKernel.ROWS * (16 * s + j));
+                ((FloatVector) hi.mul(scales).convert(VectorOperators.I2F, 0))
+                        .intoArray(panel, at + PanelKernel.ROWS * (16 * s + j + 8));
+            }
+        }
+        FloatVector.fromMemorySegment(F8, w, wb + W_D + 4L * OCTET * o, LE).intoArray(panel, at + PanelKernel.ROWS * QK);
     }
 
     @Override
@@ -183,53 +201,60 @@ final class Q6_Kx8 implements RepackedFormat {
 
     @Override
     public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+        for (int p = 0; p < PARTS; p++) {
+            matvecPart(w, wOff, p, act, actOff, cols, y, yOff);
+        }
+    }
+
+    /** Part p's rows: all sixteen in 512-bit vectors, or octet p in 256-bit ones. */
+    private static void matvecPart(MemorySegment w, long wOff, int part, int[] act, int actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
         int side = actOff + blocks * A_PAIRS;
-        FloatVector acc = FloatVector.zero(F8);
-        IntVector sum = IntVector.zero(I8);
+        FloatVector acc = FloatVector.zero(FV);
+        IntVector sum = IntVector.zero(IV);
         int groups = 16 * blocks;
         for (int g = 0; g < groups; g++) {
             int b = g >> 4;
             int s = g & 15;
             long wb = wOff + (long) b * W_BLOCK;
-            long ws = wb + 128L * s;
+            long ws = wb + (long) W_GROUP * s + 2L * OCTET * part;
             int as = actOff + 8 * g;
-            ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B16, w, ws, LE)
-                    .convertShape(VectorOperators.B2S, S16, 0))
-                    .mul(IntVector.broadcast(I8, act[as]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 16, LE)
-                            .convertShape(VectorOperators.B2S, S16, 0))
-                            .mul(IntVector.broadcast(I8, act[as + 1]).reinterpretAsShorts()))
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 32, LE)
-                            .convertShape(VectorOperators.B2S, S16, 0))
-                            .mul(IntVector.broadcast(I8, act[as + 2]).reinterpretAsShorts()))
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 48, LE)
-                            .convertShape(VectorOperators.B2S, S16, 0))
-                            .mul(IntVector.broadcast(I8, act[as + 3]).reinterpretAsShorts()));
-            ShortVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 64, LE)
-                    .convertShape(VectorOperators.B2S, S16, 0))
-                    .mul(IntVector.broadcast(I8, act[as + 4]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 80, LE)
-                            .convertShape(VectorOperators.B2S, S16, 0))
-                            .mul(IntVector.broadcast(I8, act[as + 5]).reinterpretAsShorts()))
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 96, LE)
-                            .convertShape(VectorOperators.B2S, S16, 0))
-                            .mul(IntVector.broadcast(I8, act[as + 6]).reinterpretAsShorts()))
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, ws + 112, LE)
-                            .convertShape(VectorOperators.B2S, S16, 0))
-                            .mul(IntVector.broadcast(I8, act[as + 7]).reinterpretAsShorts()));
+            ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws, LE)
+                    .convertShape(VectorOperators.B2S, SQ, 0))
+                    .mul(IntVector.broadcast(IV, act[as]).reinterpretAsShorts())
+                    .add(((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + W_VECTOR, LE)
+                            .convertShape(VectorOperators.B2S, SQ, 0))
+                            .mul(IntVector.broadcast(IV, act[as + 1]).reinterpretAsShorts()))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + 2 * W_VECTOR, LE)
+                            .convertShape(VectorOperators.B2S, SQ, 0))
+                            .mul(IntVector.broadcast(IV, act[as + 2]).reinterpretAsShorts()))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + 3 * W_VECTOR, LE)
+                            .convertShape(VectorOperators.B2S, SQ, 0))
+                            .mul(IntVector.broadcast(IV, act[as + 3]).reinterpretAsShorts()));
+            ShortVector p1 = ((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + 4 * W_VECTOR, LE)
+                    .convertShape(VectorOperators.B2S, SQ, 0))
+                    .mul(IntVector.broadcast(IV, act[as + 4]).reinterpretAsShorts())
+                    .add(((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + 5 * W_VECTOR, LE)
+                            .convertShape(VectorOperators.B2S, SQ, 0))
+                            .mul(IntVector.broadcast(IV, act[as + 5]).reinterpretAsShorts()))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + 6 * W_VECTOR, LE)
+                            .convertShape(VectorOperators.B2S, SQ, 0))
+                            .mul(IntVector.broadcast(IV, act[as + 6]).reinterpretAsShorts()))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(BQ, w, ws + 7 * W_VECTOR, LE)
+                            .convertShape(VectorOperators.B2S, SQ, 0))
+                            .mul(IntVector.broadcast(IV, act[as + 7]).reinterpretAsShorts()));
             IntVector pairs = p.add(p1).reinterpretAsInts();
             IntVector rowSums = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(pairs.lanewise(VectorOperators.ASHR, 16));
-            IntVector scales = (IntVector) ByteVector.fromMemorySegment(B8, w, wb + W_SCALES + 8L * s, LE)
-                    .convertShape(VectorOperators.B2I, I8, 0);
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(BS, w, wb + W_SCALES + (long) ROWS * s + OCTET * part, LE)
+                    .convertShape(VectorOperators.B2I, IV, 0);
             sum = sum.add(rowSums.mul(scales));
             if (s == 15) {
-                acc = FloatVector.fromMemorySegment(F8, w, wb + W_D, LE).mul(FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * b])))
+                acc = FloatVector.fromMemorySegment(FV, w, wb + W_D + 4L * OCTET * part, LE).mul(FloatVector.broadcast(FV, Float.intBitsToFloat(act[side + A_SIDE * b])))
                         .fma((FloatVector) sum.convert(VectorOperators.I2F, 0), acc);
-                sum = IntVector.zero(I8);
+                sum = IntVector.zero(IV);
             }
         }
-        acc.intoArray(y, yOff);
+        acc.intoArray(y, yOff + OCTET * part);
     }
 }

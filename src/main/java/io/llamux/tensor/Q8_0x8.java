@@ -10,14 +10,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q8_0 weights of eight rows interleaved four quants at a time, so that one 16-lane short
- * multiply serves all eight rows, with Q8_0 activations held as int16 pairs that are broadcast
- * to them (as {@link Q4_0x8}).
+ * Q8_0 weights of sixteen rows interleaved four quants at a time, so that one short multiply
+ * serves all sixteen rows (AVX-512; eight, an octet, with AVX2), with Q8_0 activations held as
+ * int16 pairs that are broadcast to them (as {@link Q4_0x8}).
  *
- * <p>A group of eight rows is, for each block column c (32 weights of every row):
+ * <p>A group of sixteen rows is, for each block column c (32 weights of every row):
  * <pre>
- *   272c+32k+4r  i8  q[4]  quants 4k..4k+3 of row r's block c, as in the file (k = 0..7)
- *   272c+256     f16 d[8]  row r's block scale
+ *   544c+64k+4r  i8  q[4]   quants 4k..4k+3 of row r's block c, as in the file (k = 0..7)
+ *   544c+512     f16 d[16]  row r's block scale
  * </pre>
  * so a group takes exactly the bytes of its eight rows in the file, and can be repacked where
  * it lies; the quants move as whole 32-bit words. Short lane 2r+h of vector k holds quants
@@ -47,9 +47,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Q8_0x8 implements RepackedFormat {
 
-    static final int ROWS = 8;
+    static final int ROWS = 16;
+    static final int OCTET = 8;
     static final int W_BLOCK = ROWS * Q8_0Format.BYTES;
     static final int W_SCALES = ROWS * Q8_0Format.QK;
+    static final int W_VECTOR = 4 * ROWS;
     static final int A_PAIRS = 24;
     static final int A_BIAS = 16;
     static final int A_SIDE = 1;
@@ -57,6 +59,11 @@ final class Q8_0x8 implements RepackedFormat {
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    // The matvec's width: a part of sixteen rows in 512-bit vectors, or two octets in 256-bit.
+    private static final int PARTS = PanelKernel.WIDE ? 1 : 2;
+    private static final VectorSpecies<Integer> IV = PanelKernel.WIDE ? IntVector.SPECIES_512 : I8;
+    private static final VectorSpecies<Float> FV = PanelKernel.WIDE ? FloatVector.SPECIES_512 : F8;
+    private static final VectorSpecies<Short> SH = PanelKernel.WIDE ? ShortVector.SPECIES_256 : S8;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     @Override
@@ -86,7 +93,7 @@ final class Q8_0x8 implements RepackedFormat {
 
     /** Where quant {@code e} of row {@code r} lies in a repacked block. */
     private static int offset(int r, int e) {
-        return 32 * (e / 4) + 4 * r + (e % 4);
+        return W_VECTOR * (e / 4) + 4 * r + (e % 4);
     }
 
     @Override
@@ -128,17 +135,22 @@ final class Q8_0x8 implements RepackedFormat {
     public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
         int blocks = blocks(cols);
         for (int c = 0; c < blocks; c++) {
-            long wb = wOff + (long) c * W_BLOCK;
-            int at = PanelLayout.BLOCKS_OF_32.groupFloats() * c + lane;
-            Q4_0x8.scales(w, wb + W_SCALES).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
-            for (int k = 0; k < 8; k++) {
-                IntVector q = IntVector.fromMemorySegment(I8, w, wb + 32L * k, LE);
-                // Byte b of each int lane, sign-extended: quant 4k+b of each row.
-                for (int b = 0; b < 4; b++) {
-                    IntVector v = q.lanewise(VectorOperators.LSHL, 24 - 8 * b).lanewise(VectorOperators.ASHR, 24);
-                    ((FloatVector) v.convert(VectorOperators.I2F, 0))
-                            .intoArray(panel, at + PanelKernel.ROWS * (4 * k + b));
-                }
+            for (int o = 0; o < ROWS / OCTET; o++) {
+                expandOctet(w, wOff + (long) c * W_BLOCK, o, panel, PanelLayout.BLOCKS_OF_32.groupFloats() * c + lane + OCTET * o);
+            }
+        }
+    }
+
+    /** Rows 8o..8o+7 of the block column at {@code wb}, into the panel at {@code at}. */
+    private static void expandOctet(MemorySegment w, long wb, int o, float[] panel, int at) {
+        Q4_0x8.scales(w, wb + W_SCALES + 16L * o).intoArray(panel, at + PanelKernel.ROWS * PanelKernel.QK);
+        for (int k = 0; k < 8; k++) {
+            IntVector q = IntVector.fromMemorySegment(I8, w, wb + (long) W_VECTOR * k + 32L * o, LE);
+            // Byte b of each int lane, sign-extended: quant 4k+b of each row.
+            for (int b = 0; b < 4; b++) {
+                IntVector v = q.lanewise(VectorOperators.LSHL, 24 - 8 * b).lanewise(VectorOperators.ASHR, 24);
+                ((FloatVector) v.convert(VectorOperators.I2F, 0))
+                        .intoArray(panel, at + PanelKernel.ROWS * (4 * k + b));
             }
         }
     }
@@ -174,48 +186,55 @@ final class Q8_0x8 implements RepackedFormat {
 
     @Override
     public void matvec(MemorySegment w, long wOff, int[] act, int actOff, int cols, float[] y, int yOff) {
+        for (int p = 0; p < PARTS; p++) {
+            matvecPart(w, wOff, p, act, actOff, cols, y, yOff);
+        }
+    }
+
+    /** Part p's rows: all sixteen in 512-bit vectors, or octet p in 256-bit ones. */
+    private static void matvecPart(MemorySegment w, long wOff, int p, int[] act, int actOff, int cols, float[] y, int yOff) {
         int blocks = blocks(cols);
         int side = actOff + blocks * A_PAIRS;
-        FloatVector acc = FloatVector.zero(F8);
+        FloatVector acc = FloatVector.zero(FV);
         // Constant vectors made once (see Q4_0x8: the loop body's size at parse time is what C2's
         // inlining budget counts).
-        IntVector topBits = IntVector.broadcast(I8, TOP_BITS);
-        IntVector lowBytes = IntVector.broadcast(I8, LOW_BYTES);
-        IntVector halfBits = IntVector.broadcast(I8, 0x8FFF_E000);
-        IntVector ints = IntVector.zero(I8);
-        IntVector highs = IntVector.zero(I8);
+        IntVector topBits = IntVector.broadcast(IV, TOP_BITS);
+        IntVector lowBytes = IntVector.broadcast(IV, LOW_BYTES);
+        IntVector halfBits = IntVector.broadcast(IV, 0x8FFF_E000);
+        IntVector ints = IntVector.zero(IV);
+        IntVector highs = IntVector.zero(IV);
         int halves = 2 * blocks;
         for (int g = 0; g < halves; g++) {
             int c = g >> 1;
             int h = g & 1;
             long wb = wOff + (long) c * W_BLOCK;
             int ab = actOff + c * A_PAIRS;
-            long wh = wb + 128L * h;
+            long wh = wb + 4L * W_VECTOR * h + 32L * p;
             int ah = ab + 8 * h;
             int bh = ab + A_BIAS + 4 * h;
-            IntVector u0 = IntVector.fromMemorySegment(I8, w, wh + 0, LE).lanewise(VectorOperators.XOR, topBits);
-            IntVector p0 = u0.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 0]).reinterpretAsShorts())
+            IntVector u0 = IntVector.fromMemorySegment(IV, w, wh + 0, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p0 = u0.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(IV, act[ah + 0]).reinterpretAsShorts())
                     .add(u0.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ah + 1]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[bh + 0]).reinterpretAsShorts())
+                            .mul(IntVector.broadcast(IV, act[ah + 1]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(IV, act[bh + 0]).reinterpretAsShorts())
                     .reinterpretAsInts();
-            IntVector u1 = IntVector.fromMemorySegment(I8, w, wh + 32, LE).lanewise(VectorOperators.XOR, topBits);
-            IntVector p1 = u1.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 2]).reinterpretAsShorts())
+            IntVector u1 = IntVector.fromMemorySegment(IV, w, wh + W_VECTOR, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p1 = u1.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(IV, act[ah + 2]).reinterpretAsShorts())
                     .add(u1.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ah + 3]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[bh + 1]).reinterpretAsShorts())
+                            .mul(IntVector.broadcast(IV, act[ah + 3]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(IV, act[bh + 1]).reinterpretAsShorts())
                     .reinterpretAsInts();
-            IntVector u2 = IntVector.fromMemorySegment(I8, w, wh + 64, LE).lanewise(VectorOperators.XOR, topBits);
-            IntVector p2 = u2.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 4]).reinterpretAsShorts())
+            IntVector u2 = IntVector.fromMemorySegment(IV, w, wh + 2 * W_VECTOR, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p2 = u2.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(IV, act[ah + 4]).reinterpretAsShorts())
                     .add(u2.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ah + 5]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[bh + 2]).reinterpretAsShorts())
+                            .mul(IntVector.broadcast(IV, act[ah + 5]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(IV, act[bh + 2]).reinterpretAsShorts())
                     .reinterpretAsInts();
-            IntVector u3 = IntVector.fromMemorySegment(I8, w, wh + 96, LE).lanewise(VectorOperators.XOR, topBits);
-            IntVector p3 = u3.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(I8, act[ah + 6]).reinterpretAsShorts())
+            IntVector u3 = IntVector.fromMemorySegment(IV, w, wh + 3 * W_VECTOR, LE).lanewise(VectorOperators.XOR, topBits);
+            IntVector p3 = u3.and(lowBytes).reinterpretAsShorts().mul(IntVector.broadcast(IV, act[ah + 6]).reinterpretAsShorts())
                     .add(u3.lanewise(VectorOperators.LSHR, 8).and(lowBytes).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I8, act[ah + 7]).reinterpretAsShorts()))
-                    .add(IntVector.broadcast(I8, act[bh + 3]).reinterpretAsShorts())
+                            .mul(IntVector.broadcast(IV, act[ah + 7]).reinterpretAsShorts()))
+                    .add(IntVector.broadcast(IV, act[bh + 3]).reinterpretAsShorts())
                     .reinterpretAsInts();
             ints = ints.add(p0.add(p1).add(p2.add(p3)));
             highs = highs.add(p0.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16))
@@ -223,16 +242,16 @@ final class Q8_0x8 implements RepackedFormat {
             if (h == 1) {
                 IntVector sums = ints.sub(highs.lanewise(VectorOperators.LSHL, 16)).add(highs).sub(LOW_BIASES);
                 // Sign-extended, shifted to the float's exponent field, bits 28..30 cleared: d * 2^-112.
-                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, w, wb + W_SCALES, LE)
-                        .convertShape(VectorOperators.S2I, I8, 0))
+                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(SH, w, wb + W_SCALES + 16L * p, LE)
+                        .convertShape(VectorOperators.S2I, IV, 0))
                         .lanewise(VectorOperators.LSHL, 13).and(halfBits).reinterpretAsFloats();
                 acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                        .mul(FloatVector.broadcast(F8, Float.intBitsToFloat(act[side + A_SIDE * c])))
+                        .mul(FloatVector.broadcast(FV, Float.intBitsToFloat(act[side + A_SIDE * c])))
                         .fma(d, acc);
-                ints = IntVector.zero(I8);
-                highs = IntVector.zero(I8);
+                ints = IntVector.zero(IV);
+                highs = IntVector.zero(IV);
             }
         }
-        acc.mul(0x1p112f).intoArray(y, yOff);
+        acc.mul(0x1p112f).intoArray(y, yOff + OCTET * p);
     }
 }

@@ -17,15 +17,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  * token of a batch and every row of a panel: within the float rounding of a sum in blocks
  * ({@link DotReference#tolerance}, as the matrix-vector kernels), since each block's products
  * are summed exactly. Batches that are not a multiple of the kernel's tokens, panels of fewer
- * than sixteen rows (one 8-row group) and outputs at an offset and stride are included. Q4_K
+ * than sixteen rows (one 8-row group, for the types grouped by eight) and outputs at an offset and stride are included. Q4_K
  * keeps ggml's float order, so its results must equal the matrix-vector kernel's bit for bit.
  */
 class PanelKernelTest {
 
     @ParameterizedTest
     @CsvSource({"Q4_0, 64, 16, 1", "Q4_0, 2048, 16, 7", "Q4_0, 5632, 16, 4", "Q8_0, 256, 16, 9",
-            "Q8_0, 2048, 8, 5", "Q8_0, 512, 16, 12", "Q4_K, 256, 16, 5", "Q4_K, 2048, 8, 4", "Q4_K, 5632, 16, 6",
-            "Q6_K, 256, 16, 5", "Q6_K, 2048, 8, 4", "Q6_K, 5632, 16, 7"})
+            "Q8_0, 2048, 16, 5", "Q8_0, 512, 16, 12", "Q4_K, 256, 16, 5", "Q4_K, 2048, 16, 4", "Q4_K, 5632, 16, 6",
+            "Q6_K, 256, 16, 5", "Q6_K, 2048, 16, 4", "Q6_K, 5632, 16, 7"})
     void productsOfEveryTokenAndRow(GgmlType type, int n, int rows, int batch) {
         Random rnd = new Random(n * 7L + rows + batch);
         long rowBytes = type.bytesFor(n);

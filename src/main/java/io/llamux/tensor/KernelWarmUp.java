@@ -17,6 +17,13 @@ import java.util.Set;
 public final class KernelWarmUp {
     /** Calls per kernel: above C2's thresholds (Tier4InvocationThreshold 5000, with back edges 15000). */
     private static final int CALLS = 20_000;
+    /**
+     * Prompt batches: each runs the panel kernel's loops hundreds of times, so a thousand are
+     * past C2's thresholds for a whole-method compile (Tier4MinInvocationThreshold 600, with back
+     * edges 15000). More only take CPU from the repacking while the model loads (a 7B model on
+     * two cores: the warm-up was some 40% of the profile's samples during the load).
+     */
+    private static final int PANEL_CALLS = 1_000;
     private static final int COLS = 512;
     /**
      * Tokens of a prompt batch: with AVX-512, a pass of eight (two groups of four) and one of
@@ -73,7 +80,7 @@ public final class KernelWarmUp {
             if (layout != null) {
                 float[] panel = new float[PanelKernel.panelFloats(layout, COLS)];
                 float[] xq = new float[PanelKernel.activationFloats(layout, COLS, BATCH)];
-                for (int i = 0; i < CALLS / 4; i++) {
+                for (int i = 0; i < PANEL_CALLS; i++) {
                     for (int r = 0; r < PanelKernel.ROWS; r += format.rows()) {
                         format.expandGroup(w, r / format.rows() * format.groupBytes(COLS), COLS, panel, r);
                     }

@@ -133,7 +133,11 @@ public final class PanelKernel {
     private static void finish(PanelLayout layout, float[] panel, int cols, int rows, float[] x, int xq, int sums,
                                int tokens, float[] y, int yOff, int yStride) {
         if (layout.mins()) {
-            mins(layout, panel, cols, x, xq, sums + layout.lanes() * SUM_FLOATS);
+            if (WIDE) {
+                minsWide(layout, panel, cols, x, xq, sums + layout.lanes() * SUM_FLOATS);
+            } else {
+                mins(layout, panel, cols, x, xq, sums + layout.lanes() * SUM_FLOATS);
+            }
         }
         for (int i = 0; i < Math.min(TOKENS, tokens); i++) {
             store(layout, panel, sums + ROWS * i, rows, y, yOff + i * yStride);
@@ -380,6 +384,31 @@ public final class PanelKernel {
                         int acc = sums + SUM_FLOATS * m + ROWS * t + 8 * h;
                         p.fma(dmin, FloatVector.fromArray(F8, panel, acc)).intoArray(panel, acc);
                     }
+                }
+            }
+        }
+    }
+
+    /** {@link #mins} with the sixteen rows in one 512-bit vector: the same operations lane by lane. */
+    private static void minsWide(PanelLayout layout, float[] panel, int cols, float[] x, int xq, int sums) {
+        int groups = groups(layout, cols);
+        int scales = xq + TOKENS * cols;
+        FloatVector zero = FloatVector.zero(F16);
+        for (int i = 0; i < MIN_LANES * SUM_FLOATS; i += ROWS) {
+            zero.intoArray(panel, sums + i);
+        }
+        for (int g = 0; g < groups; g++) {
+            int side = g * layout.groupFloats() + layout.blocks() * BLOCK_FLOATS;
+            int at = scales + TOKENS * layout.actSide() * g;
+            for (int t = 0; t < TOKENS; t++) {
+                FloatVector dmin = FloatVector.fromArray(F16, panel, side + 9 * ROWS).mul(-x[at + t]);
+                for (int m = 0; m < MIN_LANES; m++) {
+                    FloatVector p = FloatVector.fromArray(F16, panel, side + ROWS * (1 + 2 * m))
+                            .mul(x[at + TOKENS * (1 + 2 * m) + t])
+                            .add(FloatVector.fromArray(F16, panel, side + ROWS * (2 + 2 * m))
+                                    .mul(x[at + TOKENS * (2 + 2 * m) + t]));
+                    int acc = sums + SUM_FLOATS * m + ROWS * t;
+                    p.fma(dmin, FloatVector.fromArray(F16, panel, acc)).intoArray(panel, acc);
                 }
             }
         }

@@ -36,6 +36,7 @@ final class RepackedLinear extends Linear {
     private final PanelTask panelTask = new PanelTask();
     private final ExpandedActivations expanded;
     private final PanelLayout layout;
+    private final int panelMinBatch;
     private float[] xq;
 
     /**
@@ -56,6 +57,7 @@ final class RepackedLinear extends Linear {
         this.acts = acts;
         this.expanded = expanded;
         this.layout = format.panelLayout();
+        this.panelMinBatch = panelMinBatch(format);
         this.tokenTile = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TILE_BYTES / ((long) Integer.BYTES * actStride)));
         boolean rewrite = !data.isReadOnly() && groupBytes == groupRows * rowBytes;
         this.packed = rewrite ? data : offPage(arena, groupBytes * (rows / groupRows));
@@ -106,18 +108,17 @@ final class RepackedLinear extends Linear {
      * those of the batches that do not go through panels.
      */
     static int activationInts(RepackedFormat format, int cols, int maxBatch) {
-        int batch = format.panelLayout() != null ? Math.min(maxBatch, PANEL_MIN_BATCH - 1) : maxBatch;
+        int batch = format.panelLayout() != null ? Math.min(maxBatch, panelMinBatch(format) - 1) : maxBatch;
         return Math.multiplyExact(activationStride(format, cols), Math.max(1, batch));
     }
 
-    /**
-     * Batches from this size on go through {@link PanelKernel}: below it, expanding the weights
-     * costs more than unpacking them per token.
-     */
-    static final int PANEL_MIN_BATCH = Integer.getInteger("llamux.panelMinBatch", 4);
+    /** {@link RepackedFormat#panelMinBatch}, unless the property sets one for every type (to measure). */
+    private static int panelMinBatch(RepackedFormat format) {
+        return Math.max(1, Integer.getInteger("llamux.panelMinBatch", format.panelMinBatch()));
+    }
 
     private boolean panels(int batch) {
-        return batch >= PANEL_MIN_BATCH && layout != null;
+        return layout != null && batch >= panelMinBatch;
     }
 
     /** Whether a {@code rows}-row matrix can take {@code format}'s layout. */

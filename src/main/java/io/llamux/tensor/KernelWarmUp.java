@@ -77,7 +77,7 @@ public final class KernelWarmUp {
                 format.matvec(w, 0, act, 0, COLS, y, 0);
             }
             PanelLayout layout = format.panelLayout();
-            if (layout != null) {
+            if (layout != null && format.panelMinBatch() < Integer.MAX_VALUE) { // else never run
                 float[] panel = new float[PanelKernel.panelFloats(layout, COLS)];
                 float[] xq = new float[PanelKernel.activationFloats(layout, COLS, BATCH)];
                 for (int i = 0; i < PANEL_CALLS; i++) {

@@ -128,6 +128,12 @@ final class Q6_Kx8 implements RepackedFormat {
         return PanelLayout.Q6_K;
     }
 
+    /** As {@link Q4_Kx8#panelMinBatch} (measured in Q4_K_M files, where Q6_K is a fifth of the bytes). */
+    @Override
+    public int panelMinBatch() {
+        return 32;
+    }
+
     @Override
     public void expandGroup(MemorySegment w, long wOff, int cols, float[] panel, int lane) {
         int groupFloats = PanelLayout.Q6_K.groupFloats();

@@ -52,6 +52,15 @@ public interface RepackedFormat {
     }
 
     /**
+     * The smallest batch that goes through {@link PanelKernel} (where there is a
+     * {@link #panelLayout}): below it, expanding each group to floats costs more than unpacking
+     * it again for every token. Measured per type, as the two paths cross at different sizes.
+     */
+    default int panelMinBatch() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
      * Writes the group at {@code wOff} into a {@link PanelKernel} panel, its rows at panel rows
      * {@code lane..}: the quants as floats, the scales beside them ({@link #panelLayout}).
      */

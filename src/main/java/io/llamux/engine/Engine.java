@@ -73,7 +73,11 @@ public final class Engine implements AutoCloseable {
      *                                  missing or misshapen, unsupported type), with the reason
      */
     public static Engine load(GgufFile model, EngineOptions opts) {
-        KernelWarmUp.start(model.tensors().stream().map(TensorInfo::type).toList());
+        // Prompts multiply by every weight but the embedding (its rows are looked up) and the
+        // output head (the last token's logits only): a Q4_0 file's Q6_K head needs no panels.
+        KernelWarmUp.start(model.tensors().stream().map(TensorInfo::type).toList(), model.tensors().stream()
+                .filter(t -> !t.name().equals("token_embd.weight") && !t.name().equals("output.weight"))
+                .map(TensorInfo::type).toList());
         Tokenizer tokenizer = Tokenizer.fromGguf(model);
         int batch = opts.effectiveBatch();
         WorkerPool pool = new WorkerPool(opts.effectiveThreads());

@@ -36,17 +36,22 @@ public final class KernelWarmUp {
     private KernelWarmUp() {
     }
 
-    /** Starts the warm-up of {@code types}' repacked kernels (those that have one) and returns at once. */
-    public static Thread start(Collection<GgmlType> types) {
+    /**
+     * Starts the warm-up of {@code types}' repacked kernels (those that have one), the prompt
+     * kernels only of {@code promptTypes}, and returns at once.
+     */
+    public static Thread start(Collection<GgmlType> types, Collection<GgmlType> promptTypes) {
         Set<GgmlType> todo = EnumSet.noneOf(GgmlType.class);
         for (GgmlType t : types) {
             if (WeightFormats.repacked(t) != null) {
                 todo.add(t);
             }
         }
+        Set<GgmlType> prompts = EnumSet.noneOf(GgmlType.class);
+        prompts.addAll(promptTypes);
         Thread thread = Thread.ofPlatform().daemon().name("llamux-warm-up").unstarted(() -> {
             for (GgmlType t : todo) {
-                run(WeightFormats.repacked(t));
+                run(WeightFormats.repacked(t), prompts.contains(t));
             }
         });
         thread.setPriority(Thread.MIN_PRIORITY);
@@ -54,8 +59,11 @@ public final class KernelWarmUp {
         return thread;
     }
 
-    /** One format's token-by-token and prompt kernels, {@link #CALLS} times each. */
-    static float run(RepackedFormat format) {
+    /**
+     * One format's token-by-token kernel, {@link #CALLS} times, and its prompt kernels if
+     * {@code prompts} and it has any.
+     */
+    static float run(RepackedFormat format, boolean prompts) {
         Random rnd = new Random(1);
         float[] x = new float[BATCH * COLS];
         for (int i = 0; i < x.length; i++) {
@@ -77,7 +85,7 @@ public final class KernelWarmUp {
                 format.matvec(w, 0, act, 0, COLS, y, 0);
             }
             PanelLayout layout = format.panelLayout();
-            if (layout != null && format.panelMinBatch() < Integer.MAX_VALUE) { // else never run
+            if (prompts && layout != null && format.panelMinBatch() < Integer.MAX_VALUE) { // else never run
                 float[] panel = new float[PanelKernel.panelFloats(layout, COLS)];
                 float[] xq = new float[PanelKernel.activationFloats(layout, COLS, BATCH)];
                 for (int i = 0; i < PANEL_CALLS; i++) {

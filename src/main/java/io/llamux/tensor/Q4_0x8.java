@@ -167,14 +167,15 @@ final class Q4_0x8 implements RepackedFormat {
     }
 
     /**
-     * Measured (TinyLlama shape, two threads, tokens/s, token by token against panels): pp8
-     * 54.9 / 36.4, pp32 65.8 / 55.8, pp64 60.3 / 56.7, pp128 57.2 / 55.8, pp256 56.8 / 51.6; the
-     * 7B shape likewise to pp64 (10.3 against 4.2 at pp5), pp512 48.9 / 39.6: never panels.
-     * The int16 products of sixteen rows a block (see matvec), the group read from L1 for every
-     * token of a tile, beat floats at eight times the bytes read from L2.
+     * Measured (512-bit kernels on Zen 4, TinyLlama shape, two threads, tokens/s, token by
+     * token against panels): pp8 54.9 / 36.4, pp32 65.8 / 55.8, pp64 60.3 / 56.7, pp128
+     * 57.2 / 55.8, pp256 56.8 / 51.6, pp512 48.9 / 39.6; the 7B shape on Zen 5 likewise up to
+     * pp64 (pp5 10.3 / 4.2): never panels. The int16 products of sixteen rows a block (see
+     * matvec), the group read from L1 for every token of a tile, beat floats at eight times
+     * the bytes read from L2.
      */
     @Override
-    public int panelMinBatch() {
+    public int widePanelMinBatch() {
         return Integer.MAX_VALUE;
     }
 

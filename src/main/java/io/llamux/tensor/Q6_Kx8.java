@@ -128,9 +128,9 @@ final class Q6_Kx8 implements RepackedFormat {
         return PanelLayout.Q6_K;
     }
 
-    /** As {@link Q4_Kx8#panelMinBatch} (measured in Q4_K_M files, where Q6_K is a fifth of the bytes). */
+    /** As {@link Q4_Kx8#widePanelMinBatch} (measured in Q4_K_M files, where Q6_K is a fifth of the bytes). */
     @Override
-    public int panelMinBatch() {
+    public int widePanelMinBatch() {
         return 32;
     }
 

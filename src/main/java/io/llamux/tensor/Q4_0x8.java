@@ -283,8 +283,8 @@ final class Q4_0x8 implements RepackedFormat {
             int ab = actOff + c * A_PAIRS;
             ShortVector s = ShortVector.zero(S16);
             ShortVector s2 = ShortVector.zero(S16);
-            long wk0 = wb + 0L * W_VECTOR;
-            int ak0 = ab + 0;
+            long wk0 = wb;
+            int ak0 = ab;
             IntVector q0 = IntVector.fromMemorySegment(I8, w, wk0, LE);
             IntVector r0 = IntVector.fromMemorySegment(I8, w, wk0 + 32, LE);
             ShortVector a00 = IntVector.broadcast(I8, act[ak0]).reinterpretAsShorts();
@@ -299,7 +299,7 @@ final class Q4_0x8 implements RepackedFormat {
             ShortVector a30 = IntVector.broadcast(I8, act[ak0 + 3]).reinterpretAsShorts();
             s = s.add(q0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a30));
             s2 = s2.add(r0.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a30));
-            long wk1 = wb + 1L * W_VECTOR;
+            long wk1 = wb + W_VECTOR;
             int ak1 = ab + 4;
             IntVector q1 = IntVector.fromMemorySegment(I8, w, wk1, LE);
             IntVector r1 = IntVector.fromMemorySegment(I8, w, wk1 + 32, LE);
@@ -315,7 +315,7 @@ final class Q4_0x8 implements RepackedFormat {
             ShortVector a31 = IntVector.broadcast(I8, act[ak1 + 3]).reinterpretAsShorts();
             s = s.add(q1.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a31));
             s2 = s2.add(r1.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a31));
-            long wk2 = wb + 2L * W_VECTOR;
+            long wk2 = wb + 2 * W_VECTOR;
             int ak2 = ab + 8;
             IntVector q2 = IntVector.fromMemorySegment(I8, w, wk2, LE);
             IntVector r2 = IntVector.fromMemorySegment(I8, w, wk2 + 32, LE);
@@ -331,7 +331,7 @@ final class Q4_0x8 implements RepackedFormat {
             ShortVector a32 = IntVector.broadcast(I8, act[ak2 + 3]).reinterpretAsShorts();
             s = s.add(q2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a32));
             s2 = s2.add(r2.lanewise(VectorOperators.LSHR, 12).and(nibbles).reinterpretAsShorts().mul(a32));
-            long wk3 = wb + 3L * W_VECTOR;
+            long wk3 = wb + 3 * W_VECTOR;
             int ak3 = ab + 12;
             IntVector q3 = IntVector.fromMemorySegment(I8, w, wk3, LE);
             IntVector r3 = IntVector.fromMemorySegment(I8, w, wk3 + 32, LE);

@@ -169,7 +169,11 @@ final class Q4_Kx8 implements RepackedFormat {
         return PanelLayout.Q4_K;
     }
 
-    /** Measured (512-bit kernels on Zen 4, TinyLlama-shaped Q4_K_M, two threads, tokens/s, token by token against panels): pp16 49.3 / 43.1, pp24 45.6 / 41.0, pp32 47.2 / 46.6, pp48 48.3 / 48.8, pp64 48.2 / 54.9. */
+    /**
+     * Measured (512-bit kernels on Zen 4, TinyLlama-shaped Q4_K_M, two threads, tokens/s, token
+     * by token against panels): pp16 49.3 / 43.1, pp24 45.6 / 41.0, pp32 47.2 / 46.6, pp48
+     * 48.3 / 48.8, pp64 48.2 / 54.9.
+     */
     @Override
     public int widePanelMinBatch() {
         return 32;

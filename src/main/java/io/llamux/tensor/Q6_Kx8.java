@@ -128,7 +128,7 @@ final class Q6_Kx8 implements RepackedFormat {
         return PanelLayout.Q6_K;
     }
 
-    /** As {@link Q4_Kx8#widePanelMinBatch} (measured in Q4_K_M files, where Q6_K is a fifth of the bytes). */
+    /** As {@link Q4_Kx8#widePanelMinBatch} (measured in Q4_K_M files, a fifth of whose bytes are Q6_K). */
     @Override
     public int widePanelMinBatch() {
         return 32;

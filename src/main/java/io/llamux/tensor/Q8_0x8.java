@@ -126,7 +126,10 @@ final class Q8_0x8 implements RepackedFormat {
         return PanelLayout.BLOCKS_OF_32;
     }
 
-    /** Measured (512-bit kernels on Zen 4, TinyLlama shape, two threads, tokens/s, token by token against panels): pp4 29.7 / 17.1, pp8 39.3 / 30.6, pp12 35.8 / 35.7, pp16 39.6 / 44.5. */
+    /**
+     * Measured (512-bit kernels on Zen 4, TinyLlama shape, two threads, tokens/s, token by
+     * token against panels): pp4 29.7 / 17.1, pp8 39.3 / 30.6, pp12 35.8 / 35.7, pp16 39.6 / 44.5.
+     */
     @Override
     public int widePanelMinBatch() {
         return 12;
